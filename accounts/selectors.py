@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from credits import selectors as credits_selectors
+from teams import selectors as teams_selectors
+from teams.models import Membership
+
+
+@dataclass(frozen=True)
+class TeamBalance:
+    membership: Membership
+    balance: int
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    user: object
+    teams: list[TeamBalance]
+    credits_spent: int
+
+    @property
+    def total_balance(self) -> int:
+        return sum(t.balance for t in self.teams)
+
+
+def user_summary(*, user) -> UserSummary:
+    """What `GET /api/v1/me` shows: the user, each team with role and own balance, spend."""
+    balances = credits_selectors.balances_for_user(user_id=user.id)
+    teams = [
+        TeamBalance(m, balances.get(m.team_id, 0))
+        for m in teams_selectors.memberships_for_user(user=user)
+    ]
+    return UserSummary(
+        user=user, teams=teams, credits_spent=credits_selectors.spent_by_user(user_id=user.id)
+    )

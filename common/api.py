@@ -1,0 +1,97 @@
+"""Shared API plumbing: the error shape, pagination and small helpers for views."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from common.errors import ApplicationError
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, dict):
+        parts = []
+        for field, value in detail.items():
+            text = _flatten(value)
+            parts.append(text if field in ("non_field_errors", "detail") else f"{field}: {text}")
+        return " ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every API error is `{"detail": str, "code": str}` (+ `fields` for bad input)."""
+    if isinstance(exc, ApplicationError):
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(fields)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": _flatten(exc.detail),
+            "code": "invalid",
+            "fields": exc.detail if isinstance(exc.detail, dict) else {},
+        }
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"detail": _flatten(detail), "code": str(code)}
+    return response
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def paginated(*, request, view, queryset, serializer_class) -> Response:
+    """The one way a list endpoint answers: a page of `serializer_class` rows."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    data = serializer_class(page, many=True, context={"request": request}).data
+    return paginator.get_paginated_response(data)
+
+
+def created(data: Any) -> Response:
+    return Response(data, status=status.HTTP_201_CREATED)
+
+
+def idempotency_key(request) -> str:
+    """The client's Idempotency-Key scoped to the user, or a fresh one (a new movement)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 100:
+        raise exceptions.ValidationError({"Idempotency-Key": "At most 100 characters."})
+    return f"{request.user.id}:{key}" if key else uuid.uuid4().hex
+
+
+class AmountField(serializers.IntegerField):
+    """A positive whole number of credits: refuses floats and booleans, not only non-numbers."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def amount_field(**kwargs) -> AmountField:
+    return AmountField(min_value=1, max_value=1_000_000, **kwargs)

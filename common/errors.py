@@ -1,0 +1,40 @@
+"""The one error type domain code raises; common.api maps it to the JSON error shape."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """A rule said no. `code` is stable for clients; `status` is the HTTP status."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class NotFound(ApplicationError):
+    """Missing, or not the actor's to see: the two are never told apart."""
+
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ApplicationError):
+    status = 403
+    code = "permission_denied"
+
+
+class Conflict(ApplicationError):
+    status = 409
+    code = "conflict"
+
+
+class InsufficientCredits(ApplicationError):
+    status = 402
+    code = "insufficient_credits"

@@ -1,0 +1,161 @@
+"""Reads of the ledger: balances, histories, the team overview and the audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from credits.models import (
+    Account,
+    AccountKind,
+    Category,
+    Entry,
+    Hold,
+    Kind,
+    SystemAccount,
+    Transaction,
+)
+
+
+def balance_member(*, team_id: int, user_id: int) -> int:
+    return (
+        Account.objects.filter(kind=AccountKind.MEMBER, team_id=team_id, user_id=user_id)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
+
+
+def balance_pool(*, team_id: int) -> int:
+    return (
+        Account.objects.filter(kind=AccountKind.POOL, team_id=team_id)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
+
+
+def balances_for_user(*, user_id: int) -> dict[int, int]:
+    """team id -> the user's own allocation there."""
+    rows = Account.objects.filter(kind=AccountKind.MEMBER, user_id=user_id).values_list(
+        "team_id", "balance"
+    )
+    return dict(rows)
+
+
+def balances_for_team(*, team_id: int) -> dict[int, int]:
+    """user id -> allocation, for every member account of the team."""
+    rows = Account.objects.filter(kind=AccountKind.MEMBER, team_id=team_id).values_list(
+        "user_id", "balance"
+    )
+    return dict(rows)
+
+
+def spent_by_team_members(*, team_id: int) -> dict[int, int]:
+    """user id -> credits spent (captured minus refunded) in the team."""
+    rows = (
+        Transaction.objects.filter(team_id=team_id, kind__in=[Kind.CAPTURE, Kind.REFUND])
+        .values("actor_id", "kind")
+        .annotate(total=Sum("entries__amount", filter=Q(entries__amount__gt=0)))
+    )
+    spent: dict[int, int] = {}
+    for row in rows:
+        sign = 1 if row["kind"] == Kind.CAPTURE else -1
+        spent[row["actor_id"]] = spent.get(row["actor_id"], 0) + sign * (row["total"] or 0)
+    return spent
+
+
+def spent_by_user(*, user_id: int) -> int:
+    """Credits a user spent overall: what was captured, less what staff refunded."""
+    captured = Entry.objects.filter(
+        transaction__kind=Kind.CAPTURE,
+        transaction__actor_id=user_id,
+        account__system_code=SystemAccount.SPEND,
+    ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    refunded = Entry.objects.filter(
+        transaction__kind=Kind.REFUND, account__kind=AccountKind.MEMBER, account__user_id=user_id
+    ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    return captured - refunded
+
+
+HISTORY_TYPES = [c.value for c in Category]
+
+
+def history_for_user(*, user_id: int, category: str | None = None) -> QuerySet[Entry]:
+    """A user's own ledger lines (entries on their allocations), newest first."""
+    qs = (
+        Entry.objects.filter(account__kind=AccountKind.MEMBER, account__user_id=user_id)
+        .select_related("transaction", "account")
+        .order_by("-transaction_id", "-id")
+    )
+    if category:
+        qs = qs.filter(transaction__category=category)
+    return qs
+
+
+def history_for_team(*, team_id: int) -> QuerySet[Transaction]:
+    """The team's audit trail: every movement touching the team, with who did it."""
+    return (
+        Transaction.objects.filter(team_id=team_id)
+        .exclude(kind__in=[Kind.CAPTURE])
+        .select_related("actor")
+        .prefetch_related("entries__account__user")
+        .order_by("-id")
+    )
+
+
+@dataclass
+class AuditReport:
+    problems: list[str] = field(default_factory=list)
+    accounts: int = 0
+    transactions: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+def ledger_audit() -> AuditReport:
+    """Check the ledger's invariants with a fixed number of aggregate queries."""
+    report = AuditReport()
+    report.transactions = Transaction.objects.count()
+    report.accounts = Account.objects.count()
+
+    unbalanced = (
+        Transaction.objects.annotate(total=Coalesce(Sum("entries__amount"), 0))
+        .exclude(total=0)
+        .values_list("idempotency_key", "total")[:20]
+    )
+    for key, total in unbalanced:
+        report.problems.append(f"transaction {key} does not balance (sum {total})")
+
+    grand_total = Entry.objects.aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    if grand_total != 0:
+        report.problems.append(f"the sum of all entries is {grand_total}, not 0")
+
+    drifted = (
+        Account.objects.exclude(kind=AccountKind.SYSTEM)
+        .annotate(total=Coalesce(Sum("entries__amount"), 0))
+        .exclude(total=F("balance"))
+        .values_list("pk", "balance", "total")[:20]
+    )
+    for pk, balance, total in drifted:
+        report.problems.append(f"account {pk} caches {balance} but its entries sum to {total}")
+
+    negative = Account.objects.exclude(kind=AccountKind.SYSTEM).filter(balance__lt=0).count()
+    if negative:
+        report.problems.append(f"{negative} accounts have a negative balance")
+
+    held = Entry.objects.filter(
+        account__kind=AccountKind.SYSTEM, account__system_code=SystemAccount.HOLDS
+    ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    outstanding = Hold.objects.aggregate(
+        total=Coalesce(Sum("amount") - Sum("captured") - Sum("released"), 0)
+    )["total"]
+    if held != outstanding:
+        report.problems.append(
+            f"the holds account has {held} but open holds add up to {outstanding}"
+        )
+    return report

@@ -1,0 +1,546 @@
+"""Every credit movement. The only writer of the ledger.
+
+Rules that hold for every function here:
+- each movement is one Transaction whose entries sum to zero, keyed by a unique
+  idempotency key: calling again with the same key moves nothing and returns the first
+  result (`created=False`);
+- a user-facing balance never goes below zero: debits are a conditional
+  `UPDATE ... WHERE balance >= n`, applied in account-id order so two movements never
+  deadlock; a short balance raises InsufficientCredits and nothing is written;
+- system accounts (purchases, holds, spend...) keep no cached balance: they would be a
+  single hot row every job contends for. Their balance is the sum of their entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from common.errors import ApplicationError, Conflict, InsufficientCredits, NotFound
+from credits.models import (
+    Account,
+    AccountKind,
+    Category,
+    Debt,
+    Entry,
+    Hold,
+    Kind,
+    SystemAccount,
+    Transaction,
+)
+
+__all__ = [
+    "Category",
+    "Movement",
+    "credits_adjust",
+    "credits_allocate",
+    "credits_auto_distribute",
+    "credits_capture",
+    "credits_clawback",
+    "credits_grant",
+    "credits_hold",
+    "credits_reassign",
+    "credits_refund",
+    "credits_release",
+    "credits_return_to_pool",
+    "credits_reward",
+]
+
+MAX_AMOUNT = 1_000_000
+
+
+@dataclass(frozen=True)
+class Movement:
+    transaction: Transaction
+    created: bool
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+def account_pool(*, team_id: int) -> Account:
+    account, _ = Account.objects.get_or_create(kind=AccountKind.POOL, team_id=team_id)
+    return account
+
+
+def account_member(*, team_id: int, user_id: int) -> Account:
+    account, _ = Account.objects.get_or_create(
+        kind=AccountKind.MEMBER, team_id=team_id, user_id=user_id
+    )
+    return account
+
+
+def account_system(code: SystemAccount) -> Account:
+    account, _ = Account.objects.get_or_create(kind=AccountKind.SYSTEM, system_code=code)
+    return account
+
+
+# --- the one posting primitive ----------------------------------------------------------
+
+
+def _check_amount(amount: int) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise ApplicationError(
+            "The amount must be a whole number of credits.", code="invalid_amount"
+        )
+    if amount <= 0:
+        raise ApplicationError(
+            "The amount must be a positive number of credits.", code="invalid_amount"
+        )
+    if amount > MAX_AMOUNT:
+        raise ApplicationError(
+            f"The amount must be at most {MAX_AMOUNT:,} credits.", code="invalid_amount"
+        )
+
+
+def _post(
+    *,
+    key: str,
+    kind: Kind,
+    category: Category,
+    legs: list[tuple[Account, int]],
+    team_id: int | None = None,
+    actor_id: int | None = None,
+    memo: str = "",
+    reference: str = "",
+    metadata: dict | None = None,
+) -> Movement:
+    """Write one balanced transaction, once per key. Call inside `transaction.atomic`."""
+    if not key:
+        raise ValueError("Every credit movement needs an idempotency key.")
+    legs = [(account, delta) for account, delta in legs if delta != 0]
+    if sum(delta for _, delta in legs) != 0:
+        raise ValueError("A transaction's entries must sum to zero.")
+    try:
+        # Inserting the key first makes a concurrent duplicate wait on the unique index
+        # and then fail, instead of both passing a check and both moving credits.
+        with transaction.atomic():
+            tx = Transaction.objects.create(
+                idempotency_key=key,
+                kind=kind,
+                category=category,
+                team_id=team_id,
+                actor_id=actor_id,
+                memo=memo[:300],
+                reference=reference,
+                metadata=metadata or {},
+            )
+    except IntegrityError:
+        return Movement(transaction=Transaction.objects.get(idempotency_key=key), created=False)
+
+    for account, delta in sorted(legs, key=lambda leg: leg[0].pk):
+        if account.kind == AccountKind.SYSTEM:
+            continue
+        if delta < 0:
+            moved = Account.objects.filter(pk=account.pk, balance__gte=-delta).update(
+                balance=F("balance") + delta
+            )
+            if not moved:
+                raise InsufficientCredits(_short_message(account, -delta))
+        else:
+            Account.objects.filter(pk=account.pk).update(balance=F("balance") + delta)
+    Entry.objects.bulk_create(
+        [Entry(transaction=tx, account=account, amount=delta) for account, delta in legs]
+    )
+    return Movement(transaction=tx, created=True)
+
+
+def _short_message(account: Account, needed: int) -> str:
+    balance = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
+    whose = "The team pool" if account.kind == AccountKind.POOL else "This balance"
+    return f"{whose} has {balance} credits; {needed} are needed."
+
+
+# --- grants and team movements ------------------------------------------------------------
+
+_GRANT_SOURCES = {
+    Category.PURCHASE: SystemAccount.PURCHASES,
+    Category.BONUS: SystemAccount.PROMOTIONS,
+    Category.REWARD: SystemAccount.PROMOTIONS,
+    Category.ADJUSTMENT: SystemAccount.ADJUSTMENTS,
+}
+
+
+@transaction.atomic
+def credits_grant(
+    *,
+    team_id: int,
+    amount: int,
+    category: Category,
+    key: str,
+    user_id: int | None = None,
+    actor_id: int | None = None,
+    memo: str = "",
+    reference: str = "",
+    metadata: dict | None = None,
+) -> Movement:
+    """Credits from outside (a purchase, a bonus, a reward) into a pool or a member's allocation."""
+    _check_amount(amount)
+    source = account_system(_GRANT_SOURCES[category])
+    target = (
+        account_member(team_id=team_id, user_id=user_id)
+        if user_id is not None
+        else account_pool(team_id=team_id)
+    )
+    return _post(
+        key=key,
+        kind=Kind.GRANT,
+        category=category,
+        legs=[(source, -amount), (target, amount)],
+        team_id=team_id,
+        actor_id=actor_id,
+        memo=memo,
+        reference=reference,
+        metadata=metadata,
+    )
+
+
+@transaction.atomic
+def credits_allocate(
+    *,
+    team_id: int,
+    user_id: int,
+    amount: int,
+    key: str,
+    actor_id: int | None = None,
+    memo: str = "",
+) -> Movement:
+    """Team pool -> one member's allocation."""
+    _check_amount(amount)
+    return _post(
+        key=key,
+        kind=Kind.ALLOCATE,
+        category=Category.ALLOCATION,
+        legs=[
+            (account_pool(team_id=team_id), -amount),
+            (account_member(team_id=team_id, user_id=user_id), amount),
+        ],
+        team_id=team_id,
+        actor_id=actor_id,
+        memo=memo or "Allocated from the team pool",
+        metadata={"to_user_id": user_id},
+    )
+
+
+@transaction.atomic
+def credits_auto_distribute(
+    *, team_id: int, user_ids: list[int], key: str, actor_id: int | None = None
+) -> Movement:
+    """Split the pool evenly over the given members; the remainder stays in the pool."""
+    if not user_ids:
+        raise ApplicationError("The team has no members to distribute to.", code="no_members")
+    pool = Account.objects.select_for_update().get(pk=account_pool(team_id=team_id).pk)
+    share = pool.balance // len(user_ids)
+    if share <= 0:
+        raise InsufficientCredits(
+            f"The team pool has {pool.balance} credits: not enough to give each of "
+            f"{len(user_ids)} members at least one."
+        )
+    legs = [(pool, -share * len(user_ids))]
+    legs += [(account_member(team_id=team_id, user_id=uid), share) for uid in sorted(set(user_ids))]
+    return _post(
+        key=key,
+        kind=Kind.AUTO_DISTRIBUTE,
+        category=Category.ALLOCATION,
+        legs=legs,
+        team_id=team_id,
+        actor_id=actor_id,
+        memo=f"Distributed {share} credits to each of {len(user_ids)} members",
+        metadata={"share": share, "user_ids": sorted(set(user_ids))},
+    )
+
+
+@transaction.atomic
+def credits_reassign(
+    *,
+    team_id: int,
+    from_user_id: int,
+    to_user_id: int,
+    amount: int,
+    key: str,
+    actor_id: int | None = None,
+) -> Movement:
+    """One member's allocation -> another's, within a team."""
+    _check_amount(amount)
+    if from_user_id == to_user_id:
+        raise ApplicationError("Choose two different members.", code="same_member")
+    return _post(
+        key=key,
+        kind=Kind.REASSIGN,
+        category=Category.ALLOCATION,
+        legs=[
+            (account_member(team_id=team_id, user_id=from_user_id), -amount),
+            (account_member(team_id=team_id, user_id=to_user_id), amount),
+        ],
+        team_id=team_id,
+        actor_id=actor_id,
+        memo="Reassigned between members",
+        metadata={"from_user_id": from_user_id, "to_user_id": to_user_id},
+    )
+
+
+@transaction.atomic
+def credits_return_to_pool(
+    *, team_id: int, user_id: int, key: str, actor_id: int | None = None
+) -> Movement | None:
+    """A leaving member's whole allocation goes back to the pool (nothing if it is empty)."""
+    member = Account.objects.select_for_update().get(
+        pk=account_member(team_id=team_id, user_id=user_id).pk
+    )
+    if member.balance <= 0:
+        return None
+    return _post(
+        key=key,
+        kind=Kind.RETURN,
+        category=Category.ALLOCATION,
+        legs=[(member, -member.balance), (account_pool(team_id=team_id), member.balance)],
+        team_id=team_id,
+        actor_id=actor_id,
+        memo="Returned to the team pool",
+        metadata={"from_user_id": user_id},
+    )
+
+
+@transaction.atomic
+def credits_reward(
+    *, team_id: int, user_id: int, key: str, amount: int, daily_cap: int, day_start
+) -> Movement:
+    """A rewarded-ad credit: idempotent by key, at most `daily_cap` rewards since `day_start`."""
+    _check_amount(amount)
+    existing = Transaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return Movement(transaction=existing, created=False)
+    member = account_member(team_id=team_id, user_id=user_id)
+    # Lock the member's row so two rewards racing cannot both pass the cap check.
+    Account.objects.select_for_update().get(pk=member.pk)
+    today = Entry.objects.filter(
+        account=member,
+        transaction__category=Category.REWARD,
+        transaction__created_at__gte=day_start,
+    ).count()
+    if today >= daily_cap:
+        raise ApplicationError(
+            f"You have reached today's limit of {daily_cap} rewards. Come back tomorrow.",
+            code="reward_cap_reached",
+            status=429,
+        )
+    return credits_grant(
+        team_id=team_id,
+        user_id=user_id,
+        amount=amount,
+        category=Category.REWARD,
+        key=key,
+        memo="Rewarded ad",
+    )
+
+
+# --- holds: set aside at submit, captured for what was delivered, released for the rest --
+
+
+@transaction.atomic
+def credits_hold(
+    *,
+    team_id: int,
+    user_id: int,
+    amount: int,
+    key: str,
+    category: Category,
+    reference: str = "",
+    memo: str = "",
+) -> Hold:
+    """Member allocation -> holds. Raises InsufficientCredits (nothing written) if short."""
+    _check_amount(amount)
+    existing = Hold.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    member = account_member(team_id=team_id, user_id=user_id)
+    movement = _post(
+        key=f"hold:{key}",
+        kind=Kind.HOLD,
+        category=category,
+        legs=[(member, -amount), (account_system(SystemAccount.HOLDS), amount)],
+        team_id=team_id,
+        actor_id=user_id,
+        memo=memo or "Held for a running job",
+        reference=reference,
+    )
+    if not movement.created:
+        return Hold.objects.get(key=key)
+    return Hold.objects.create(
+        key=key, account=member, category=category, reference=reference, amount=amount
+    )
+
+
+def _locked_hold(hold_key: str) -> Hold:
+    try:
+        return Hold.objects.select_for_update().select_related("account").get(key=hold_key)
+    except Hold.DoesNotExist:
+        raise NotFound("No such credit hold.") from None
+
+
+@transaction.atomic
+def credits_capture(*, hold_key: str, amount: int, key: str, memo: str = "") -> Movement:
+    """Holds -> spend, for what was delivered. Never more than the hold has left."""
+    _check_amount(amount)
+    hold = _locked_hold(hold_key)
+    done = Transaction.objects.filter(idempotency_key=key).first()
+    if done is not None:
+        return Movement(transaction=done, created=False)
+    if amount > hold.outstanding:
+        raise Conflict(
+            f"Only {hold.outstanding} credits are left on this hold.", code="hold_settled"
+        )
+    movement = _post(
+        key=key,
+        kind=Kind.CAPTURE,
+        category=hold.category,
+        legs=[
+            (account_system(SystemAccount.HOLDS), -amount),
+            (account_system(SystemAccount.SPEND), amount),
+        ],
+        team_id=hold.account.team_id,
+        actor_id=hold.account.user_id,
+        memo=memo or "Charged for delivered images",
+        reference=hold.reference,
+        metadata={"hold": hold.key, "user_id": hold.account.user_id},
+    )
+    Hold.objects.filter(pk=hold.pk).update(captured=F("captured") + amount)
+    return movement
+
+
+@transaction.atomic
+def credits_release(
+    *, hold_key: str, key: str, amount: int | None = None, memo: str = ""
+) -> Movement | None:
+    """Holds -> member, for what was not delivered. `amount=None` releases all that is left."""
+    hold = _locked_hold(hold_key)
+    done = Transaction.objects.filter(idempotency_key=key).first()
+    if done is not None:
+        return Movement(transaction=done, created=False)
+    amount = hold.outstanding if amount is None else amount
+    if amount == 0:
+        return None
+    _check_amount(amount)
+    if amount > hold.outstanding:
+        raise Conflict(
+            f"Only {hold.outstanding} credits are left on this hold.", code="hold_settled"
+        )
+    movement = _post(
+        key=key,
+        kind=Kind.RELEASE,
+        category=hold.category,
+        legs=[(account_system(SystemAccount.HOLDS), -amount), (hold.account, amount)],
+        team_id=hold.account.team_id,
+        actor_id=hold.account.user_id,
+        memo=memo or "Returned: not delivered",
+        reference=hold.reference,
+        metadata={"hold": hold.key},
+    )
+    Hold.objects.filter(pk=hold.pk).update(released=F("released") + amount)
+    return movement
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def credits_refund(
+    *,
+    team_id: int,
+    user_id: int,
+    amount: int,
+    key: str,
+    actor_id: int,
+    reason: str,
+    reference: str = "",
+) -> Movement:
+    """Spend -> member: staff give back credits a job spent. The caller checks the limit."""
+    _check_amount(amount)
+    if not reason.strip():
+        raise ApplicationError("A refund needs a reason.", code="reason_required")
+    return _post(
+        key=key,
+        kind=Kind.REFUND,
+        category=Category.REFUND,
+        legs=[
+            (account_system(SystemAccount.SPEND), -amount),
+            (account_member(team_id=team_id, user_id=user_id), amount),
+        ],
+        team_id=team_id,
+        actor_id=actor_id,
+        memo=reason,
+        reference=reference,
+    )
+
+
+@transaction.atomic
+def credits_adjust(
+    *,
+    team_id: int,
+    amount: int,
+    key: str,
+    actor_id: int,
+    reason: str,
+    user_id: int | None = None,
+) -> Movement:
+    """A manual correction by staff, up (positive) or down (negative), with a reason."""
+    if not reason.strip():
+        raise ApplicationError("An adjustment needs a reason.", code="reason_required")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
+        raise ApplicationError(
+            "The adjustment must be a non-zero whole number.", code="invalid_amount"
+        )
+    _check_amount(abs(amount))
+    target = (
+        account_member(team_id=team_id, user_id=user_id)
+        if user_id is not None
+        else account_pool(team_id=team_id)
+    )
+    return _post(
+        key=key,
+        kind=Kind.ADJUST,
+        category=Category.ADJUSTMENT,
+        legs=[(account_system(SystemAccount.ADJUSTMENTS), -amount), (target, amount)],
+        team_id=team_id,
+        actor_id=actor_id,
+        memo=reason,
+    )
+
+
+@transaction.atomic
+def credits_clawback(
+    *, team_id: int, amount: int, key: str, user_id: int | None = None, memo: str = ""
+) -> tuple[Movement | None, int]:
+    """Take back up to `amount` unspent credits (a refunded purchase); record the rest as owed.
+
+    Returns the movement (None if nothing could be taken) and the amount still owed.
+    """
+    _check_amount(amount)
+    done = Transaction.objects.filter(idempotency_key=key).first()
+    if done is not None:
+        owed = Debt.objects.filter(transaction=done).values_list("amount", flat=True).first() or 0
+        return Movement(transaction=done, created=False), owed
+    source = (
+        account_member(team_id=team_id, user_id=user_id)
+        if user_id is not None
+        else account_pool(team_id=team_id)
+    )
+    available = Account.objects.select_for_update().get(pk=source.pk).balance
+    taken = min(available, amount)
+    owed = amount - taken
+    legs = [(source, -taken), (account_system(SystemAccount.PURCHASES), taken)] if taken else []
+    tx_legs = legs or [(account_system(SystemAccount.PURCHASES), 0)]
+    movement = _post(
+        key=key,
+        kind=Kind.CLAWBACK,
+        category=Category.PURCHASE,
+        legs=tx_legs,
+        team_id=team_id,
+        memo=memo or "Purchase refunded",
+        metadata={"requested": amount, "taken": taken, "owed": owed},
+    )
+    if owed:
+        Debt.objects.create(transaction=movement.transaction, team_id=team_id, amount=owed)
+    return movement, owed

@@ -1,0 +1,206 @@
+"""Team, membership, invitation and team-credit endpoints. Thin: validate, call, serialise."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api import amount_field, created, idempotency_key, paginated
+from credits import selectors as credits_selectors
+from teams import selectors, services
+from teams.models import Role
+
+
+class TeamOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="team.id")
+    name = serializers.CharField(source="team.name")
+    slug = serializers.CharField(source="team.slug")
+    is_personal = serializers.BooleanField(source="team.is_personal")
+    role = serializers.CharField()
+
+
+class TeamListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+
+    @extend_schema(responses=TeamOutputSerializer(many=True))
+    def get(self, request):
+        return paginated(
+            request=request,
+            view=self,
+            queryset=selectors.memberships_for_user(user=request.user),
+            serializer_class=TeamOutputSerializer,
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: TeamOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        team = services.team_create(name=data.validated_data["name"], creator=request.user)
+        membership = selectors.membership_get(user=request.user, team_id=team.id)
+        return created(TeamOutputSerializer(membership).data)
+
+
+class MemberOutputSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(source="membership.user_id")
+    email = serializers.EmailField(source="membership.user.email")
+    name = serializers.CharField(source="membership.user.display_name")
+    role = serializers.CharField(source="membership.role")
+    joined_at = serializers.DateTimeField(source="membership.created_at")
+    balance = serializers.IntegerField(allow_null=True)
+    spent = serializers.IntegerField(allow_null=True)
+
+
+class TeamMembersApi(APIView):
+    @extend_schema(responses=MemberOutputSerializer(many=True))
+    def get(self, request, team_id: int):
+        """Members with their role; balances are shown to admins (and each member their own)."""
+        membership = selectors.membership_get(user=request.user, team_id=team_id)
+        overview = selectors.team_credit_overview(team=membership.team)
+        rows = overview.members
+        if not membership.is_admin:
+            rows = [
+                r
+                if r.membership.user_id == request.user.id
+                else r.__class__(r.membership, None, None)
+                for r in rows
+            ]
+        return paginated(
+            request=request, view=self, queryset=rows, serializer_class=MemberOutputSerializer
+        )
+
+
+class TeamMemberApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=Role.choices)
+
+    @extend_schema(request=InputSerializer, responses=MemberOutputSerializer)
+    def patch(self, request, team_id: int, user_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_set_role(
+            actor=request.user, team_id=team_id, user_id=user_id, role=data.validated_data["role"]
+        )
+        balance = credits_selectors.balance_member(team_id=membership.team_id, user_id=user_id)
+        row = selectors.MemberCredits(membership, balance, None)
+        return Response(MemberOutputSerializer(row).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, team_id: int, user_id: int):
+        services.membership_remove(actor=request.user, team_id=team_id, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+
+class TeamInvitationsApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField()
+        role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+
+    @extend_schema(responses=InvitationOutputSerializer(many=True))
+    def get(self, request, team_id: int):
+        team = selectors.team_get_for_admin(user=request.user, team_id=team_id)
+        return paginated(
+            request=request,
+            view=self,
+            queryset=selectors.team_pending_invitations(team=team),
+            serializer_class=InvitationOutputSerializer,
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: InvitationOutputSerializer})
+    def post(self, request, team_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.invitation_create(
+            actor=request.user, team_id=team_id, **data.validated_data
+        )
+        return created(InvitationOutputSerializer(invitation).data)
+
+
+class InvitationAcceptApi(APIView):
+    @extend_schema(request=None, responses=TeamOutputSerializer)
+    def post(self, request, key: str):
+        membership = services.invitation_accept(key=key, user=request.user)
+        return Response(TeamOutputSerializer(membership).data)
+
+
+# --- team credits ---------------------------------------------------------------------------
+
+
+class TeamCreditsOutputSerializer(serializers.Serializer):
+    team_id = serializers.IntegerField(source="team.id")
+    pool = serializers.IntegerField()
+    allocated = serializers.IntegerField()
+    low_balance = serializers.BooleanField()
+    members = MemberOutputSerializer(many=True)
+
+
+class MovementOutputSerializer(serializers.Serializer):
+    transaction_id = serializers.IntegerField(source="transaction.id")
+    kind = serializers.CharField(source="transaction.kind")
+    memo = serializers.CharField(source="transaction.memo")
+    replayed = serializers.SerializerMethodField()
+    pool = serializers.SerializerMethodField()
+
+    def get_replayed(self, movement) -> bool:
+        return not movement.created
+
+    def get_pool(self, movement) -> int:
+        return credits_selectors.balance_pool(team_id=movement.transaction.team_id)
+
+
+class TeamCreditsApi(APIView):
+    @extend_schema(responses=TeamCreditsOutputSerializer)
+    def get(self, request, team_id: int):
+        team = selectors.team_get_for_admin(user=request.user, team_id=team_id)
+        return Response(TeamCreditsOutputSerializer(selectors.team_credit_overview(team=team)).data)
+
+
+class TeamCreditsAllocateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        user_id = serializers.IntegerField()
+        amount = amount_field()
+
+    @extend_schema(request=InputSerializer, responses={201: MovementOutputSerializer})
+    def post(self, request, team_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        movement = services.team_credits_allocate(
+            actor=request.user, team_id=team_id, key=idempotency_key(request), **data.validated_data
+        )
+        return created(MovementOutputSerializer(movement).data)
+
+
+class TeamCreditsAutoDistributeApi(APIView):
+    @extend_schema(request=None, responses={201: MovementOutputSerializer})
+    def post(self, request, team_id: int):
+        movement = services.team_credits_auto_distribute(
+            actor=request.user, team_id=team_id, key=idempotency_key(request)
+        )
+        return created(MovementOutputSerializer(movement).data)
+
+
+class TeamCreditsReassignApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        from_user_id = serializers.IntegerField()
+        to_user_id = serializers.IntegerField()
+        amount = amount_field()
+
+    @extend_schema(request=InputSerializer, responses={201: MovementOutputSerializer})
+    def post(self, request, team_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        movement = services.team_credits_reassign(
+            actor=request.user, team_id=team_id, key=idempotency_key(request), **data.validated_data
+        )
+        return created(MovementOutputSerializer(movement).data)

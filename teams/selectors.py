@@ -1,0 +1,100 @@
+"""Reads of teams, always through what the actor may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from common.errors import Forbidden, NotFound
+from credits import selectors as credits_selectors
+from teams.models import Invitation, InvitationStatus, Membership, Role, Team
+
+
+def membership_get(*, user, team_id: int | str) -> Membership:
+    """The actor's membership of a team, or NotFound (missing and not-yours look the same)."""
+    try:
+        return Membership.objects.select_related("team").get(team_id=int(team_id), user=user)
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such team.") from None
+
+
+def team_get_for_member(*, user, team_id: int | str) -> Team:
+    return membership_get(user=user, team_id=team_id).team
+
+
+def team_get_for_admin(*, user, team_id: int | str) -> Team:
+    """The team if the actor administers it; a plain member gets Forbidden, others NotFound."""
+    membership = membership_get(user=user, team_id=team_id)
+    if membership.role != Role.ADMIN:
+        raise Forbidden("Only a team admin can do this.")
+    return membership.team
+
+
+def memberships_for_user(*, user) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("team")
+        .order_by("-team__is_personal", "team__name", "team_id")
+    )
+
+
+def team_memberships(*, team: Team) -> QuerySet[Membership]:
+    return Membership.objects.filter(team=team).select_related("user").order_by("id")
+
+
+def team_member_ids(*, team: Team) -> list[int]:
+    return list(Membership.objects.filter(team=team).values_list("user_id", flat=True))
+
+
+def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(team=team, status=InvitationStatus.PENDING).select_related(
+        "invited_by"
+    )
+
+
+def team_personal_for_user(*, user) -> Team | None:
+    return Team.objects.filter(is_personal=True, memberships__user=user).first()
+
+
+@dataclass(frozen=True)
+class MemberCredits:
+    membership: Membership
+    balance: int
+    spent: int
+
+
+@dataclass(frozen=True)
+class TeamCreditOverview:
+    team: Team
+    pool: int
+    members: list[MemberCredits]
+    low_balance: bool
+
+    @property
+    def allocated(self) -> int:
+        return sum(m.balance for m in self.members)
+
+
+def team_credit_overview(*, team: Team) -> TeamCreditOverview:
+    """Pool, each member's allocation and spend: a fixed handful of queries, any team size."""
+    memberships = list(team_memberships(team=team))
+    balances = credits_selectors.balances_for_team(team_id=team.id)
+    spent = credits_selectors.spent_by_team_members(team_id=team.id)
+    pool = credits_selectors.balance_pool(team_id=team.id)
+    members = [
+        MemberCredits(m, balances.get(m.user_id, 0), spent.get(m.user_id, 0)) for m in memberships
+    ]
+    total = pool + sum(m.balance for m in members)
+    return TeamCreditOverview(
+        team=team,
+        pool=pool,
+        members=members,
+        low_balance=total < settings.CREDITS_LOW_BALANCE_WARNING,
+    )
+
+
+def invitation_by_key(*, key: str) -> Invitation | None:
+    """The invitation behind a link; the key itself is the capability."""
+    return Invitation.objects.select_related("team", "invited_by").filter(key=key).first()

@@ -1,0 +1,251 @@
+"""Writes on teams: creation, roles, removal and invitations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from common.errors import ApplicationError, Conflict, Forbidden, NotFound
+from credits import services as credits_services
+from teams.models import Invitation, InvitationStatus, Membership, Role, Team
+from teams.selectors import team_get_for_admin
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:100] or "team"
+    slug, n = base, 1
+    while Team.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def team_create(*, name: str, creator) -> Team:
+    """A shared team; its creator becomes its first admin."""
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("A team needs a name.", code="name_required")
+    if len(name) > 100:
+        raise ApplicationError("A team name is at most 100 characters.", code="name_too_long")
+    team = Team(name=name, slug=_unique_slug(name), created_by=creator)
+    team.full_clean()
+    team.save()
+    Membership.objects.create(team=team, user=creator, role=Role.ADMIN)
+    return team
+
+
+@transaction.atomic
+def team_create_personal(*, user) -> Team:
+    """The team of one every user has; fetched if it already exists."""
+    existing = Team.objects.filter(is_personal=True, created_by=user).first()
+    if existing is not None:
+        return existing
+    name = f"{user.display_name}'s studio"
+    team = Team.objects.create(
+        name=name,
+        slug=_unique_slug(f"{user.display_name}-personal"),
+        is_personal=True,
+        created_by=user,
+    )
+    Membership.objects.create(team=team, user=user, role=Role.ADMIN)
+    return team
+
+
+def _membership_of(team: Team, user_id: int) -> Membership:
+    try:
+        return Membership.objects.select_for_update().get(team=team, user_id=user_id)
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise NotFound("That person is not a member of this team.") from None
+
+
+def _other_admins(team: Team, user_id: int) -> int:
+    return team.memberships.filter(role=Role.ADMIN).exclude(user_id=user_id).count()
+
+
+@transaction.atomic
+def membership_set_role(*, actor, team_id: int, user_id: int, role: str) -> Membership:
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    if role not in Role.values:
+        raise ApplicationError(
+            f"Role must be one of: {', '.join(Role.values)}.", code="invalid_role"
+        )
+    # Lock the team's memberships so two demotions cannot both pass the last-admin check.
+    list(Membership.objects.select_for_update().filter(team=team))
+    membership = _membership_of(team, user_id)
+    if role == Role.MEMBER and membership.role == Role.ADMIN and not _other_admins(team, user_id):
+        raise Conflict("A team needs at least one admin.", code="last_admin")
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor, team_id: int, user_id: int) -> None:
+    """Remove a member; their unspent allocation goes back to the team pool."""
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    if team.is_personal:
+        raise Conflict("You cannot leave your personal team.", code="personal_team")
+    list(Membership.objects.select_for_update().filter(team=team))
+    membership = _membership_of(team, user_id)
+    if membership.role == Role.ADMIN and not _other_admins(team, user_id):
+        raise Conflict("A team needs at least one admin.", code="last_admin")
+    credits_services.credits_return_to_pool(
+        team_id=team.id,
+        user_id=user_id,
+        key=f"leave:{membership.pk}:{timezone.now().isoformat()}",
+        actor_id=actor.id,
+    )
+    membership.delete()
+
+
+def invitation_accept_url(invitation: Invitation) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("teams:invitation", args=[invitation.key])
+
+
+@transaction.atomic
+def invitation_create(*, actor, team_id: int, email: str, role: str = Role.MEMBER) -> Invitation:
+    """Invite an e-mail address; the e-mail carries the accept link."""
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    if team.is_personal:
+        raise Conflict(
+            "A personal team is a team of one. Create a team to invite people.",
+            code="personal_team",
+        )
+    email = (email or "").strip().lower()
+    if role not in Role.values:
+        raise ApplicationError(
+            f"Role must be one of: {', '.join(Role.values)}.", code="invalid_role"
+        )
+    if team.memberships.filter(user__email__iexact=email).exists():
+        raise Conflict(f"{email} is already a member of this team.", code="already_member")
+    now = timezone.now()
+    # An expired invitation no longer blocks a fresh one.
+    Invitation.objects.filter(
+        team=team, email__iexact=email, status=InvitationStatus.PENDING, expires_at__lte=now
+    ).update(status=InvitationStatus.REVOKED, updated_at=now)
+    invitation = Invitation(
+        team=team,
+        email=email,
+        role=role,
+        invited_by=actor,
+        expires_at=now + settings.INVITATION_TTL,
+    )
+    invitation.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError:
+        raise Conflict(
+            f"{email} already has a pending invitation.", code="already_invited"
+        ) from None
+    transaction.on_commit(lambda: _send_invitation_email(invitation))
+    return invitation
+
+
+def _send_invitation_email(invitation: Invitation) -> None:
+    inviter = invitation.invited_by.display_name if invitation.invited_by else "A team admin"
+    send_mail(
+        subject=f"You are invited to join {invitation.team.name}",
+        message=(
+            f"{inviter} invited you to join the team {invitation.team.name} on Portrait Studio "
+            f"as {invitation.get_role_display().lower()}.\n\n"
+            f"Accept the invitation (sign in or sign up with {invitation.email}):\n"
+            f"{invitation_accept_url(invitation)}\n\n"
+            f"The link expires on {invitation.expires_at:%d %B %Y}."
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+@transaction.atomic
+def invitation_revoke(*, actor, team_id: int, invitation_id: int) -> None:
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    updated = Invitation.objects.filter(
+        pk=invitation_id, team=team, status=InvitationStatus.PENDING
+    ).update(status=InvitationStatus.REVOKED, updated_at=timezone.now())
+    if not updated:
+        raise NotFound("No such pending invitation.")
+
+
+@transaction.atomic
+def invitation_accept(*, key: str, user) -> Membership:
+    """Join the team, signed in as the address the invitation was sent to."""
+    try:
+        invitation = Invitation.objects.select_for_update().select_related("team").get(key=key)
+    except Invitation.DoesNotExist:
+        raise NotFound("This invitation link is not valid.") from None
+    if invitation.status == InvitationStatus.REVOKED:
+        raise Conflict("This invitation was withdrawn.", code="invitation_revoked")
+    if invitation.status == InvitationStatus.ACCEPTED:
+        if invitation.accepted_by_id == user.id:
+            return Membership.objects.get(team=invitation.team, user=user)
+        raise Conflict("This invitation was already used.", code="invitation_used")
+    if invitation.expires_at <= timezone.now():
+        raise ApplicationError(
+            "This invitation has expired. Ask the team admin for a new one.",
+            code="invitation_expired",
+            status=410,
+        )
+    if invitation.email.lower() != user.email.lower():
+        raise Forbidden(
+            f"This invitation was sent to {invitation.email}. Sign in with that address to accept it.",
+            code="wrong_account",
+        )
+    membership, _created = Membership.objects.get_or_create(
+        team=invitation.team, user=user, defaults={"role": invitation.role}
+    )
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.accepted_by = user
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["status", "accepted_by", "accepted_at", "updated_at"])
+    return membership
+
+
+# --- team credits: the admin moves credits between the pool and members ------------------
+
+
+def _require_member(team: Team, user_id: int) -> None:
+    if not Membership.objects.filter(team=team, user_id=user_id).exists():
+        raise NotFound("That person is not a member of this team.")
+
+
+def team_credits_allocate(*, actor, team_id: int, user_id: int, amount: int, key: str):
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    _require_member(team, user_id)
+    return credits_services.credits_allocate(
+        team_id=team.id,
+        user_id=user_id,
+        amount=amount,
+        key=f"allocate:{team.id}:{key}",
+        actor_id=actor.id,
+    )
+
+
+def team_credits_auto_distribute(*, actor, team_id: int, key: str):
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    user_ids = list(team.memberships.values_list("user_id", flat=True))
+    return credits_services.credits_auto_distribute(
+        team_id=team.id, user_ids=user_ids, key=f"distribute:{team.id}:{key}", actor_id=actor.id
+    )
+
+
+def team_credits_reassign(
+    *, actor, team_id: int, from_user_id: int, to_user_id: int, amount: int, key: str
+):
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    _require_member(team, from_user_id)
+    _require_member(team, to_user_id)
+    return credits_services.credits_reassign(
+        team_id=team.id,
+        from_user_id=from_user_id,
+        to_user_id=to_user_id,
+        amount=amount,
+        key=f"reassign:{team.id}:{key}",
+        actor_id=actor.id,
+    )

@@ -1,0 +1,143 @@
+"""Team pages: list and create, the switcher, members and invitations (htmx in place)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from common.errors import ApplicationError
+from teams import selectors, services
+from teams.models import Role
+
+
+class TeamCreateForm(forms.Form):
+    name = forms.CharField(max_length=100)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+@login_required
+def team_list(request: HttpRequest) -> HttpResponse:
+    form = TeamCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_create(name=form.cleaned_data["name"], creator=request.user)
+        except ApplicationError as error:
+            form.add_error("name", error.message)
+        else:
+            request.session["team_id"] = team.id
+            messages.success(request, f"Team {team.name} created. Invite your people next.")
+            return redirect("teams:detail", team_id=team.id)
+    return render(request, "teams/list.html", {"form": form})
+
+
+@login_required
+@require_POST
+def team_switch(request: HttpRequest) -> HttpResponse:
+    try:
+        team = selectors.team_get_for_member(user=request.user, team_id=request.POST.get("team_id"))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        request.session["team_id"] = team.id
+    return redirect(request.POST.get("next") or "home")
+
+
+def _members_context(request: HttpRequest, team_id: int, *, form=None) -> dict:
+    membership = selectors.membership_get(user=request.user, team_id=team_id)
+    team = membership.team
+    context = {
+        "team": team,
+        "membership": membership,
+        "overview": selectors.team_credit_overview(team=team),
+        "invite_form": form or InviteForm(),
+        "roles": Role.choices,
+    }
+    if membership.is_admin:
+        context["invitations"] = list(selectors.team_pending_invitations(team=team))
+    return context
+
+
+def _members_response(request: HttpRequest, team_id: int, **kwargs) -> HttpResponse:
+    template = "teams/_members.html" if request.htmx else "teams/detail.html"
+    return render(request, template, _members_context(request, team_id, **kwargs))
+
+
+@login_required
+def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+    return _members_response(request, team_id)
+
+
+@login_required
+@require_POST
+def team_invite(request: HttpRequest, team_id: int) -> HttpResponse:
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.invitation_create(
+                actor=request.user, team_id=team_id, **form.cleaned_data
+            )
+        except ApplicationError as error:
+            form.add_error("email", error.message)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            form = None
+    return _members_response(request, team_id, form=form)
+
+
+@login_required
+@require_POST
+def team_invitation_revoke(request: HttpRequest, team_id: int, invitation_id: int) -> HttpResponse:
+    try:
+        services.invitation_revoke(actor=request.user, team_id=team_id, invitation_id=invitation_id)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return _members_response(request, team_id)
+
+
+@login_required
+@require_POST
+def team_member_role(request: HttpRequest, team_id: int, user_id: int) -> HttpResponse:
+    try:
+        services.membership_set_role(
+            actor=request.user, team_id=team_id, user_id=user_id, role=request.POST.get("role", "")
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return _members_response(request, team_id)
+
+
+@login_required
+@require_POST
+def team_member_remove(request: HttpRequest, team_id: int, user_id: int) -> HttpResponse:
+    try:
+        services.membership_remove(actor=request.user, team_id=team_id, user_id=user_id)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Member removed; their unspent credits went back to the pool.")
+    return _members_response(request, team_id)
+
+
+def invitation(request: HttpRequest, key: str) -> HttpResponse:
+    """The link in the e-mail: shows what it is, and accepts it for the right signed-in user."""
+    found = selectors.invitation_by_key(key=key)
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            membership = services.invitation_accept(key=key, user=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            request.session["team_id"] = membership.team_id
+            messages.success(request, f"Welcome to {membership.team.name}.")
+            return redirect("home")
+    return render(
+        request, "teams/invitation.html", {"invitation": found}, status=200 if found else 404
+    )
