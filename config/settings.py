@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "accounts",
     "teams",
     "credits",
+    "billing",
+    "headshots",
+    "characters",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,9 @@ from common import views as common_views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("teams.api_urls")),
+    path("", include("billing.api_urls")),
+    path("", include("headshots.api_urls")),
+    path("characters/", include("characters.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -18,6 +21,9 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
     path("teams/", include("teams.urls")),
+    path("billing/", include("billing.urls")),
+    path("headshots/", include("headshots.urls")),
+    path("characters/", include("characters.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
 ]
 
