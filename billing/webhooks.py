@@ -1,0 +1,25 @@
+"""Stripe events we act on, hooked into dj-stripe's webhook processing. Thin on purpose.
+
+dj-stripe verifies the signature, stores the Event (unique by Stripe's event id) and
+calls these receivers inside the same database transaction. So an Event row exists
+exactly for the events we acted on: if a receiver raises, the Event is rolled back,
+the WebhookEventTrigger keeps the traceback, Stripe gets a 500 and retries; a
+redelivered event whose Event row exists is not dispatched again.
+"""
+
+from djstripe.event_handlers import djstripe_receiver
+
+from billing import services
+from billing.models import FulfilledVia
+
+
+@djstripe_receiver(["checkout.session.completed", "checkout.session.async_payment_succeeded"])
+def checkout_session_paid(sender, event, **kwargs) -> None:
+    services.payment_reconcile(
+        session_id=event.data["object"]["id"], via=FulfilledVia.WEBHOOK, event_id=event.id
+    )
+
+
+@djstripe_receiver("charge.refunded")
+def charge_refunded(sender, event, **kwargs) -> None:
+    services.payment_refund(charge=event.data["object"], event_id=event.id)
