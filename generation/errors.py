@@ -45,6 +45,20 @@ class ProviderError(GenerationError):
 
 
 class CheckFailed(GenerationError):
-    """Every attempt was rejected by the identity or quality check."""
+    """Every attempt at some image was rejected by the identity or quality check.
+    `accepted` holds the images of the same request that did pass (deliver those);
+    `rejected` the scores of every rejected attempt."""
 
     default_code = "check_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        accepted: list | None = None,
+        rejected: list | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.accepted = accepted or []
+        self.rejected = rejected or []
