@@ -69,7 +69,9 @@ def _member_context(request: HttpRequest, membership) -> dict:
         team=membership.team, user=request.user, page=request.GET.get("history_page")
     )
     balance = credits_selectors.balance_member(team_id=membership.team_id, user_id=request.user.id)
+    spent = credits_selectors.spent_by_team_members(team_id=membership.team_id)
     return {
+        "spent": spent.get(request.user.id, 0),
         "team": membership.team,
         "membership": membership,
         "balance": balance,
