@@ -48,9 +48,11 @@ def plan_crop(
     framing: float,
     *,
     x_offset: float = 0.0,
+    max_zoom: float = MAX_ZOOM,
 ) -> Crop:
     """Place the crop: eyes on EYE_LINE, face share from the style, centred on the face
-    (plus `x_offset`, a share of the frame width, for variations)."""
+    (plus `x_offset`, a share of the frame width, for variations). `max_zoom` bounds
+    how much tighter than asked we go to keep a photo that ends early in frame."""
     src_w, src_h = source_size
     out_w, out_h = out_size
     share = effective_face_share(framing, out_w, out_h)
@@ -63,7 +65,7 @@ def plan_crop(
     if eye_y + crop_h * (1 - EYE_LINE) > src_h and bottom_room > 0:
         # Tighten (keeping the eye line) so the frame ends where the photo does.
         fitted = bottom_room / (1 - EYE_LINE)
-        zoom = min(MAX_ZOOM, crop_h / fitted)
+        zoom = max(1.0, min(max_zoom, crop_h / fitted))
         crop_h = crop_h / zoom
     crop_w = crop_h * out_w / out_h
     y0 = eye_y - crop_h * EYE_LINE

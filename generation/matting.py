@@ -189,5 +189,5 @@ def refine_with_colour(
     weight = band * separation * background_vote
     if protect is not None:
         weight = weight * (1.0 - protect)
-    weight = cv2.GaussianBlur(weight, (0, 0), 1.0)
+    weight = np.clip(cv2.GaussianBlur(weight, (0, 0), 1.0) * 2.0, 0.0, 1.0)
     return np.clip(mask * (1.0 - weight), 0.0, 1.0).astype(np.float32)

@@ -20,7 +20,7 @@ from PIL import Image
 
 from . import backdrops, grading, matting, retouch
 from .errors import NoFace
-from .framing import EYE_LINE, Crop, plan_crop
+from .framing import EYE_LINE, MAX_ZOOM, Crop, plan_crop
 from .imaging import derive_seed, encode_image, load_image
 from .interface import OUTPUT_FORMATS, Availability, RenderedImage, RenderRequest, StyleSpec
 from .vision import (
@@ -279,6 +279,8 @@ def compose_portrait(
     grade_name: str | None = None,
     light_name: str | None = None,
     framing: float | None = None,
+    x_offset: float = 0.0,
+    max_zoom: float = MAX_ZOOM,
 ) -> Composition:
     """Make one portrait frame. The overrides let the character templates reuse the
     pipeline with their own framing and look."""
@@ -290,7 +292,8 @@ def compose_portrait(
         prepared.image.size,
         size,
         (framing if framing is not None else style.framing) * variation.share_scale,
-        x_offset=variation.x_offset,
+        x_offset=variation.x_offset + x_offset,
+        max_zoom=max_zoom,
     )
     work = working_size(crop, size)
     work_w = work[0]
