@@ -11,13 +11,23 @@ from djstripe.event_handlers import djstripe_receiver
 
 from billing import services
 from billing.models import FulfilledVia
+from common.errors import ApplicationError
+
+
+class WebhookNotProcessed(RuntimeError):
+    """The event was not acted on; answering 500 makes Stripe deliver it again later."""
 
 
 @djstripe_receiver(["checkout.session.completed", "checkout.session.async_payment_succeeded"])
 def checkout_session_paid(sender, event, **kwargs) -> None:
-    services.payment_reconcile(
-        session_id=event.data["object"]["id"], via=FulfilledVia.WEBHOOK, event_id=event.id
-    )
+    session_id = event.data["object"]["id"]
+    try:
+        services.payment_reconcile(
+            session_id=session_id, via=FulfilledVia.WEBHOOK, event_id=event.id
+        )
+    except ApplicationError as error:
+        # Not a page's 4xx: Stripe (or our database) failed us; let Stripe retry.
+        raise WebhookNotProcessed(f"{event.id} ({session_id}): {error.message}") from error
 
 
 @djstripe_receiver("charge.refunded")

@@ -135,7 +135,11 @@ class FakeStripe:
     # --- state changes a real customer or Stripe would cause ------------------------------
 
     def pay(self, session_id: str) -> dict:
-        """The buyer paid by card: customer, payment intent and a succeeded charge appear."""
+        """The buyer paid by card: a payment intent with a succeeded charge appears.
+
+        As on Stripe, a payment-mode session creates a Customer only when it was asked
+        to (`customer_creation=always`); otherwise `customer` stays null.
+        """
         with self._lock:
             session = self.objects["checkout.session"][session_id]
             now = int(time.time())
@@ -232,7 +236,11 @@ class FakeStripe:
                 "statement_descriptor": None,
                 "status": "succeeded",
             }
-            self.objects["customer"][customer["id"]] = customer
+            if session["customer_creation"] == "always":
+                self.objects["customer"][customer["id"]] = customer
+            else:
+                customer = {"id": None}
+                charge["customer"] = intent["customer"] = None
             self.objects["charge"][charge_id] = charge
             self.objects["payment_intent"][intent_id] = intent
             session.update(
@@ -450,7 +458,7 @@ class FakeStripe:
             "created": now,
             "currency": currency,
             "customer": None,
-            "customer_creation": "if_required",
+            "customer_creation": params.get("customer_creation", "if_required"),
             "customer_details": None,
             "customer_email": params.get("customer_email"),
             "expires_at": now + 24 * 3600,

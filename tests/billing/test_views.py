@@ -7,8 +7,9 @@ import pytest
 from billing.models import Payment, PaymentStatus
 from credits import selectors as credits_selectors
 from credits import services as credits_services
+from teams.models import Role
 from tests.billing.fixtures import start_checkout
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -408,3 +409,22 @@ def test_someone_elses_session_is_404_and_grants_nothing(client, team_setup, pac
 @pytest.mark.parametrize("session_id", ["", "nonsense", "cs_test_unknown"])
 def test_a_bad_session_id_is_404(admin_client, fake_stripe, session_id):
     assert admin_client.get(f"/billing/success/?session_id={session_id}").status_code == 404
+
+
+def test_a_personal_team_shows_own_balance_and_buy_buttons_without_allocation(
+    client, packages, fake_stripe
+):
+    owner = UserFactory()
+    team = TeamFactory(is_personal=True, created_by=owner)
+    MembershipFactory(team=team, user=owner, role=Role.ADMIN)
+    credits_services.credits_grant(
+        team_id=team.id, user_id=owner.id, amount=10, category="bonus", key="bonus"
+    )
+    client.force_login(owner)
+
+    html = client.get(_url(team)).content.decode()
+
+    assert re.search(r'data-testid="my-balance">10<', html)
+    assert 'data-testid="pack-starter"' in html
+    assert "allocate-form" not in html
+    assert client.post(_url(team, "distribute/"), {"distribute-key": "k"}).status_code == 403

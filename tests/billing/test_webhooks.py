@@ -370,3 +370,42 @@ def test_success_page_and_webhook_racing_still_grant_once(fake_stripe):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PAID
     _assert_ledger_clean()
+
+
+def test_a_webhook_that_fails_midway_grants_nothing_and_succeeds_when_redelivered(
+    team_setup, paid, fake_stripe, webhook_endpoint
+):
+    """Stripe unreachable while handling: 500, no Event kept, so Stripe's retry is processed."""
+    payment, session = paid
+    event = fake_stripe.event("checkout.session.completed", session)
+    stored = fake_stripe.objects["checkout.session"].pop(payment.stripe_session_id)
+    stripe_side = Client(raise_request_exception=False)
+
+    failed = post_event(stripe_side, webhook_endpoint, event)
+
+    assert failed.status_code == 500
+    assert _pool(team_setup["team"]) == SEEDED
+    assert not Event.objects.filter(id=event["id"]).exists()
+    assert WebhookEventTrigger.objects.exclude(exception="").exists()
+
+    fake_stripe.objects["checkout.session"][payment.stripe_session_id] = stored
+    assert post_event(stripe_side, webhook_endpoint, event).status_code == 200
+    assert _pool(team_setup["team"]) == SEEDED + 50
+    _assert_ledger_clean()
+
+
+def test_a_session_that_created_a_stripe_customer_is_fulfilled_too(
+    client, team_setup, packages, fake_stripe, webhook_endpoint
+):
+    """dj-stripe then also syncs the Customer (GET /v1/customers/<id>) before our handler."""
+    payment = start_checkout(admin=team_setup["admin"], team=team_setup["team"])
+    fake_stripe.session(payment.stripe_session_id)["customer_creation"] = "always"
+    session = fake_stripe.pay(payment.stripe_session_id)
+
+    response = post_event(
+        client, webhook_endpoint, fake_stripe.event("checkout.session.completed", session)
+    )
+
+    assert response.status_code == 200
+    assert fake_stripe.calls("GET", f"/v1/customers/{session['customer']}")
+    assert _pool(team_setup["team"]) == SEEDED + 50
