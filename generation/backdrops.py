@@ -142,11 +142,11 @@ def outdoor(width: int, height: int, rng: np.random.Generator, tweak: BackdropTw
     painted = sky_share * sky[None, None, :] + (1 - sky_share) * foliage
     # Bokeh: soft bright discs where sunlight comes through the leaves.
     bokeh = np.zeros((ph, pw), np.float32)
-    for _ in range(18):
-        cx, cy = rng.random() * pw, (0.15 + 0.6 * rng.random()) * ph
-        radius = (0.02 + 0.05 * rng.random()) * pw
-        cv2.circle(bokeh, (round(cx), round(cy)), max(1, round(radius)), 0.25 + 0.35 * rng.random(), -1)
-    bokeh = cv2.GaussianBlur(bokeh, (0, 0), pw / 90)
+    for _ in range(24):
+        cx, cy = rng.random() * pw, (0.2 + 0.55 * rng.random()) * ph
+        radius = (0.012 + 0.028 * rng.random()) * pw
+        cv2.circle(bokeh, (round(cx), round(cy)), max(1, round(radius)), 0.12 + 0.2 * rng.random(), -1)
+    bokeh = cv2.GaussianBlur(bokeh, (0, 0), pw / 70)
     painted = painted + bokeh[:, :, None] * np.array([1.0, 0.97, 0.85], np.float32)
     painted = cv2.GaussianBlur(np.clip(painted, 0, 1).astype(np.float32), (0, 0), pw / 160)
     return _upscale(painted, width, height)

@@ -10,6 +10,7 @@ expression or the face itself; metadata on every image says so.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -141,12 +142,12 @@ class _PreparedCache:
     re-renders and the character panels all reuse one analysis."""
 
     def __init__(self, size: int = 4) -> None:
-        self._items: OrderedDict[int, Prepared] = OrderedDict()
+        self._items: OrderedDict[bytes, Prepared] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
     def get(self, source: bytes) -> Prepared:
-        key = derive_seed(len(source), source[:4096], source[-4096:], hash(source))
+        key = hashlib.blake2b(source, digest_size=16).digest()
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -157,6 +158,10 @@ class _PreparedCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return prepared
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 _prepared_cache = _PreparedCache()
