@@ -56,8 +56,12 @@ def _buy_context(request: HttpRequest, membership) -> dict:
         page=request.GET.get("purchases_page"),
         per_page=selectors.PURCHASES_PAGE_SIZE,
     )
+    packages = list(selectors.package_list())
     return {
-        "packages": list(selectors.package_list()),
+        # Pack prices come from the same function checkout charges with.
+        "offers": [
+            (p, None if p.is_custom else selectors.checkout_quote(package=p)) for p in packages
+        ],
         "stripe_missing": stripe_gateway.stripe_missing_setting(),
         "stripe_message": stripe_gateway.stripe_not_configured_message(),
         "purchases": purchases,

@@ -205,7 +205,9 @@ def test_a_key_stripe_rejects_is_reported_not_crashed_on(
 
 
 def test_the_schema_documents_both_billing_endpoints(user):
-    response = client_for(user).get("/api/v1/schema/?format=json")
+    response = client_for(user).get(
+        "/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
 
     assert response.status_code == 200
     paths = response.json()["paths"]
