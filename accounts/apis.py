@@ -30,6 +30,7 @@ class MeApi(APIView):
         teams = MeTeamSerializer(many=True)
         total_balance = serializers.IntegerField()
         credits_spent = serializers.IntegerField()
+        headshots_generated = serializers.IntegerField()
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request):

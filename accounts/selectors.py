@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from credits import selectors as credits_selectors
+from headshots import selectors as headshots_selectors
 from teams import selectors as teams_selectors
 from teams.models import Membership
 
@@ -18,6 +19,7 @@ class UserSummary:
     user: object
     teams: list[TeamBalance]
     credits_spent: int
+    headshots_generated: int
 
     @property
     def total_balance(self) -> int:
@@ -32,5 +34,8 @@ def user_summary(*, user) -> UserSummary:
         for m in teams_selectors.memberships_for_user(user=user)
     ]
     return UserSummary(
-        user=user, teams=teams, credits_spent=credits_selectors.spent_by_user(user_id=user.id)
+        user=user,
+        teams=teams,
+        credits_spent=credits_selectors.spent_by_user(user_id=user.id),
+        headshots_generated=headshots_selectors.headshot_counts(user=user)["generated"],
     )

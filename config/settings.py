@@ -195,7 +195,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic jobs, declared in one place with why they exist.
+CELERY_BEAT_SCHEDULE: dict = {
+    # A worker can die mid-job; nothing may stay queued or processing forever.
+    "headshots-reconcile": {"task": "headshots.reconcile", "schedule": 60.0},
+    # Originals are kept only for the retention window (privacy promise on every page).
+    "headshots-cleanup": {"task": "headshots.cleanup_originals", "schedule": 300.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -214,6 +220,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": None,
+    # `?format=` is ours (download jpeg|png|webp), not content negotiation.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Portrait Studio API",
@@ -247,6 +255,13 @@ CREDITS_REWARD_AMOUNT = env.int("CREDITS_REWARD_AMOUNT", default=1)
 CREDITS_REWARD_DAILY_CAP = env.int("CREDITS_REWARD_DAILY_CAP", default=5)
 CREDITS_LOW_BALANCE_WARNING = env.int("CREDITS_LOW_BALANCE_WARNING", default=10)
 INVITATION_TTL = timedelta(days=env.int("INVITATION_TTL_DAYS", default=7))
+# Headshots: the defaults staff can later override from admin (site settings).
+HEADSHOT_MAX_UPLOAD_BYTES = env.int("HEADSHOT_MAX_UPLOAD_MB", default=15) * 1024 * 1024
+HEADSHOT_RETENTION_MINUTES = env.int("HEADSHOT_RETENTION_MINUTES", default=30)
+HEADSHOT_JOB_TIMEOUT_SECONDS = env.int("HEADSHOT_JOB_TIMEOUT_SECONDS", default=600)
+HEADSHOT_MAX_RUNS = env.int("HEADSHOT_MAX_RUNS", default=3)
+HEADSHOT_IDENTITY_RETRIES = env.int("HEADSHOT_IDENTITY_RETRIES", default=3)
+HEADSHOT_SHARE_LINK_HOURS = env.int("HEADSHOT_SHARE_LINK_HOURS", default=72)
 
 # Security: strict by default when DEBUG is off.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

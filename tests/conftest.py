@@ -27,6 +27,31 @@ def needs_postgres() -> None:
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A reused test database may have lost its seeded rows to an earlier flush."""
+    from headshots.models import HeadshotStyle
+    from headshots.styles_seed import seed_styles
+
+    with django_db_blocker.unblock():
+        seed_styles(HeadshotStyle)
+
+
+@pytest.fixture(autouse=True)
+def _default_styles(request):
+    """`transaction=True` tests start after a flush that removed the seeded styles."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "live_server" in request.fixturenames
+    )
+    if transactional:
+        from headshots.models import HeadshotStyle
+        from headshots.styles_seed import seed_styles
+
+        request.getfixturevalue("transactional_db")
+        seed_styles(HeadshotStyle)
+
+
 @pytest.fixture
 def api():
     return APIClient()

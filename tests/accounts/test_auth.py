@@ -69,6 +69,7 @@ def test_me_lists_teams_with_role_and_own_balance():
     data = APIClient().get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).json()
     assert data["total_balance"] == 10
     assert data["credits_spent"] == 0
+    assert data["headshots_generated"] == 0
     assert [(t["is_personal"], t["role"], t["balance"]) for t in data["teams"]] == [
         (True, "admin", 10)
     ]

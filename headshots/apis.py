@@ -1,0 +1,414 @@
+"""Headshot endpoints of the mobile contract (DESIGN.md "REST API"). Thin: validate, call, serialise."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api import paginated
+from common.errors import ApplicationError
+from headshots import exports, files, selectors, services
+from headshots.models import AspectRatio, Event, Quality, Status
+from headshots.pricing import EXTRA_IMAGE_COST, MAX_BATCH_SIZE, PREMIUM_SURCHARGE, QUALITY_SURCHARGE
+
+
+def _client_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 100:
+        raise ApplicationError("Idempotency-Key is at most 100 characters.", code="invalid")
+    return key or None
+
+
+class StyleSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.CharField()
+    is_premium = serializers.BooleanField()
+    base_cost = serializers.IntegerField()
+    sample_url = serializers.SerializerMethodField()
+
+    def get_sample_url(self, style) -> str | None:
+        return style.sample.url if style.sample else None
+
+
+class ImageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    index = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    webp_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    is_favorite = serializers.BooleanField()
+    engine = serializers.CharField()
+    model = serializers.CharField(source="model_name")
+    identity_score = serializers.FloatField(allow_null=True)
+    quality_score = serializers.FloatField(allow_null=True)
+    seed = serializers.IntegerField()
+    credits = serializers.IntegerField()
+
+    def get_url(self, image) -> str | None:
+        return files.file_url(image.image)
+
+    def get_webp_url(self, image) -> str | None:
+        return files.file_url(image.image_webp)
+
+    def get_thumbnail_url(self, image) -> str | None:
+        return files.file_url(image.thumbnail)
+
+
+class GenerationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    team_id = serializers.IntegerField()
+    style = serializers.CharField(source="style.slug")
+    style_name = serializers.CharField(source="style.name")
+    aspect_ratio = serializers.CharField()
+    quality = serializers.CharField()
+    batch_size = serializers.IntegerField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    credits_held = serializers.IntegerField()
+    credits_used = serializers.IntegerField()
+    credits_refunded = serializers.IntegerField()
+    engine = serializers.CharField()
+    processing_ms = serializers.IntegerField(allow_null=True)
+    error_code = serializers.CharField()
+    error_message = serializers.CharField()
+    retry_count = serializers.IntegerField()
+    is_favorite = serializers.BooleanField()
+    inspection = serializers.JSONField()
+    original_available = serializers.SerializerMethodField()
+    images = ImageSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_original_available(self, generation) -> bool:
+        return bool(generation.source) and generation.source_deleted_at is None
+
+
+class HeadshotConfigApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        styles = StyleSerializer(many=True)
+        aspect_ratios = serializers.ListField(child=serializers.DictField())
+        qualities = serializers.ListField(child=serializers.DictField())
+        batch_size = serializers.DictField()
+        pricing = serializers.DictField()
+        max_upload_mb = serializers.IntegerField()
+        retention_minutes = serializers.IntegerField()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("team", int, required=False)], responses=OutputSerializer
+    )
+    def get(self, request):
+        team = services.headshot_team(request.user, request.query_params.get("team"))
+        data = {
+            "styles": selectors.styles_for_team(team=team),
+            "aspect_ratios": [{"value": v, "label": label} for v, label in AspectRatio.choices],
+            "qualities": [
+                {"value": v, "label": label, "surcharge": QUALITY_SURCHARGE[v]}
+                for v, label in Quality.choices
+            ],
+            "batch_size": {"min": 1, "max": MAX_BATCH_SIZE},
+            "pricing": {
+                "premium_surcharge": PREMIUM_SURCHARGE,
+                "extra_image": EXTRA_IMAGE_COST,
+                "quality_surcharge": QUALITY_SURCHARGE,
+            },
+            "max_upload_mb": settings.HEADSHOT_MAX_UPLOAD_BYTES // (1024 * 1024),
+            "retention_minutes": settings.HEADSHOT_RETENTION_MINUTES,
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class RequestSerializer(serializers.Serializer):
+    team = serializers.IntegerField(required=False, allow_null=True)
+    style = serializers.CharField(max_length=50)
+    aspect_ratio = serializers.ChoiceField(choices=AspectRatio.choices, default=AspectRatio.SQUARE)
+    quality = serializers.ChoiceField(choices=Quality.choices, default=Quality.STANDARD)
+    batch_size = serializers.IntegerField(min_value=1, max_value=MAX_BATCH_SIZE, default=1)
+
+
+class HeadshotEstimateApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        credits = serializers.IntegerField()
+        style = serializers.CharField(source="style.slug")
+        quality = serializers.CharField()
+        aspect_ratio = serializers.CharField()
+        batch_size = serializers.IntegerField()
+
+    @extend_schema(request=RequestSerializer, responses=OutputSerializer)
+    def post(self, request):
+        data = RequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        estimate = services.headshot_estimate(
+            user=request.user,
+            team_id=v.get("team"),
+            style_slug=v["style"],
+            quality=v["quality"],
+            aspect_ratio=v["aspect_ratio"],
+            batch_size=v["batch_size"],
+        )
+        return Response(self.OutputSerializer(estimate).data)
+
+
+class HeadshotInspectApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        photo = serializers.FileField()
+
+    class OutputSerializer(serializers.Serializer):
+        ok = serializers.BooleanField()
+        score = serializers.IntegerField()
+        reasons = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.headshot_inspect(photo=data.validated_data["photo"])
+        return Response(self.OutputSerializer(result).data)
+
+
+class HeadshotListSubmitApi(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    class FilterSerializer(serializers.Serializer):
+        favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+        status = serializers.ChoiceField(choices=Status.choices, required=False)
+        style = serializers.CharField(required=False)
+
+    class SubmitSerializer(RequestSerializer):
+        photo = serializers.FileField(required=False)
+        retry_of = serializers.IntegerField(required=False)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("favorite", bool, required=False),
+            OpenApiParameter("status", enum=Status.values, required=False),
+            OpenApiParameter("style", str, required=False),
+        ],
+        responses=GenerationSerializer(many=True),
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return paginated(
+            request=request,
+            view=self,
+            queryset=selectors.headshot_list(user=request.user, filters=filters.validated_data),
+            serializer_class=GenerationSerializer,
+        )
+
+    @extend_schema(request=SubmitSerializer, responses={202: GenerationSerializer})
+    def post(self, request):
+        data = self.SubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        if v.get("retry_of"):
+            generation = services.headshot_retry(user=request.user, generation_id=v["retry_of"])
+        else:
+            generation, _ = services.headshot_submit(
+                user=request.user,
+                team_id=v.get("team"),
+                style_slug=v["style"],
+                aspect_ratio=v["aspect_ratio"],
+                quality=v["quality"],
+                batch_size=v["batch_size"],
+                photo=v.get("photo"),
+                idempotency_key=_client_key(request),
+            )
+        generation = selectors.headshot_get(user=request.user, generation_id=generation.pk)
+        return Response(GenerationSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
+
+
+class HeadshotBatchApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        team = serializers.IntegerField(required=False, allow_null=True)
+        photo = serializers.FileField()
+        styles = serializers.ListField(
+            child=serializers.CharField(max_length=50), min_length=1, max_length=11
+        )
+        aspect_ratio = serializers.ChoiceField(
+            choices=AspectRatio.choices, default=AspectRatio.SQUARE
+        )
+        quality = serializers.ChoiceField(choices=Quality.choices, default=Quality.STANDARD)
+        batch_size = serializers.IntegerField(min_value=1, max_value=MAX_BATCH_SIZE, default=1)
+
+    @extend_schema(request=InputSerializer, responses={202: GenerationSerializer(many=True)})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        generations = services.headshot_submit_batch(
+            user=request.user,
+            team_id=v.get("team"),
+            style_slugs=v["styles"],
+            aspect_ratio=v["aspect_ratio"],
+            quality=v["quality"],
+            batch_size=v["batch_size"],
+            photo=v["photo"],
+            idempotency_key=_client_key(request),
+        )
+        rows = selectors.headshot_list(user=request.user).filter(pk__in=[g.pk for g in generations])
+        return Response(GenerationSerializer(rows, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+
+class HeadshotDetailApi(APIView):
+    @extend_schema(responses=GenerationSerializer)
+    def get(self, request, generation_id: int):
+        return Response(
+            GenerationSerializer(
+                selectors.headshot_get(user=request.user, generation_id=generation_id)
+            ).data
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, generation_id: int):
+        services.headshot_delete(user=request.user, generation_id=generation_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HeadshotFavoriteApi(APIView):
+    @extend_schema(request=None, responses=GenerationSerializer)
+    def post(self, request, generation_id: int):
+        services.headshot_set_favorite(
+            user=request.user, generation_id=generation_id, favorite=True
+        )
+        return Response(
+            GenerationSerializer(
+                selectors.headshot_get(user=request.user, generation_id=generation_id)
+            ).data
+        )
+
+    @extend_schema(responses=GenerationSerializer)
+    def delete(self, request, generation_id: int):
+        services.headshot_set_favorite(
+            user=request.user, generation_id=generation_id, favorite=False
+        )
+        return Response(
+            GenerationSerializer(
+                selectors.headshot_get(user=request.user, generation_id=generation_id)
+            ).data
+        )
+
+
+class HeadshotRetryApi(APIView):
+    @extend_schema(request=None, responses={202: GenerationSerializer})
+    def post(self, request, generation_id: int):
+        services.headshot_retry(user=request.user, generation_id=generation_id)
+        generation = selectors.headshot_get(user=request.user, generation_id=generation_id)
+        return Response(GenerationSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
+
+
+class HeadshotExportApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("watermark", bool, required=False)],
+        responses={(200, "application/zip"): bytes},
+    )
+    def get(self, request, generation_id: int):
+        generation = selectors.headshot_get(user=request.user, generation_id=generation_id)
+        images = list(generation.images.all())
+        if not images:
+            raise ApplicationError(
+                "This generation has no images to export yet.", code="nothing_to_export", status=409
+            )
+        watermark = request.query_params.get("watermark") in ("1", "true", "yes")
+        data = exports.generation_zip(generation, images, watermark=watermark)
+        services.event_record(
+            user=request.user,
+            name=Event.Name.DOWNLOADED,
+            generation_id=generation.pk,
+            data={"zip": True},
+        )
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="headshots-{generation.pk}.zip"'
+        return response
+
+
+class HeadshotBulkApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
+        action = serializers.ChoiceField(choices=["favorite", "unfavorite", "delete"])
+
+    class OutputSerializer(serializers.Serializer):
+        updated = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = services.headshot_bulk(user=request.user, **data.validated_data)
+        return Response({"updated": updated})
+
+
+class ImageDownloadApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", enum=list(exports.FORMATS), required=False),
+            OpenApiParameter("watermark", bool, required=False),
+        ],
+        responses={(200, "image/*"): bytes},
+    )
+    def get(self, request, image_id: int):
+        image = selectors.image_get(user=request.user, image_id=image_id)
+        fmt = request.query_params.get("format", "jpeg")
+        if fmt not in exports.FORMATS:
+            raise ApplicationError("Format must be jpeg, png or webp.", code="invalid_format")
+        watermark = request.query_params.get("watermark") in ("1", "true", "yes")
+        data, mime, name = exports.image_as(image, fmt, watermark=watermark)
+        services.event_record(
+            user=request.user,
+            name=Event.Name.DOWNLOADED,
+            generation_id=image.generation_id,
+            data={"format": fmt},
+        )
+        response = HttpResponse(data, content_type=mime)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class ImageFavoriteApi(APIView):
+    @extend_schema(request=None, responses=ImageSerializer)
+    def post(self, request, image_id: int):
+        return Response(
+            ImageSerializer(
+                services.image_set_favorite(user=request.user, image_id=image_id, favorite=True)
+            ).data
+        )
+
+    @extend_schema(responses=ImageSerializer)
+    def delete(self, request, image_id: int):
+        return Response(
+            ImageSerializer(
+                services.image_set_favorite(user=request.user, image_id=image_id, favorite=False)
+            ).data
+        )
+
+
+class ImageShareApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        url = serializers.CharField()
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(request=None, responses={201: OutputSerializer})
+    def post(self, request, image_id: int):
+        image = selectors.image_get(user=request.user, image_id=image_id)
+        path = services.image_share_link(user=request.user, image=image)
+        expires = timezone.now() + timedelta(hours=settings.HEADSHOT_SHARE_LINK_HOURS)
+        return Response(
+            {"url": request.build_absolute_uri(path), "expires_at": expires},
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,109 @@
+"""Reads of headshots, always within what the actor may see."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from common.errors import NotFound
+from headshots.models import (
+    GeneratedImage,
+    HeadshotGeneration,
+    HeadshotStyle,
+    Status,
+    TeamStylePolicy,
+)
+
+
+def styles_active() -> QuerySet[HeadshotStyle]:
+    return HeadshotStyle.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def style_policy_for_team(*, team) -> TeamStylePolicy | None:
+    return TeamStylePolicy.objects.filter(team=team).prefetch_related("allowed_styles").first()
+
+
+def styles_for_team(*, team) -> list[HeadshotStyle]:
+    """Active styles, narrowed to the team admin's choice when they made one."""
+    styles = list(styles_active())
+    policy = style_policy_for_team(team=team)
+    if policy is not None:
+        allowed = {s.pk for s in policy.allowed_styles.all()}
+        if allowed:
+            styles = [s for s in styles if s.pk in allowed]
+    return styles
+
+
+def headshots_visible(*, user) -> QuerySet[HeadshotGeneration]:
+    """The member's own, not deleted. Every read of generations starts here."""
+    return HeadshotGeneration.objects.filter(user=user, deleted_at__isnull=True)
+
+
+def _with_images(qs: QuerySet[HeadshotGeneration]) -> QuerySet[HeadshotGeneration]:
+    return qs.select_related("style").prefetch_related(
+        Prefetch(
+            "images",
+            queryset=GeneratedImage.objects.filter(deleted_at__isnull=True).order_by("index"),
+        )
+    )
+
+
+def headshot_list(*, user, filters: dict | None = None) -> QuerySet[HeadshotGeneration]:
+    """History, newest first, with images in two more queries whatever the page size."""
+    filters = filters or {}
+    qs = headshots_visible(user=user)
+    if filters.get("favorite") is not None:
+        favorite = filters["favorite"]
+        has_favorite_image = Q(images__is_favorite=True, images__deleted_at__isnull=True)
+        qs = (
+            qs.filter(Q(is_favorite=True) | has_favorite_image).distinct()
+            if favorite
+            else qs.filter(is_favorite=False)
+        )
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("style"):
+        qs = qs.filter(style__slug=filters["style"])
+    return _with_images(qs).order_by("-created_at", "-id")
+
+
+def headshot_get(*, user, generation_id, for_update: bool = False) -> HeadshotGeneration:
+    qs = headshots_visible(user=user)
+    if for_update:
+        qs = qs.select_for_update()
+    try:
+        return (
+            _with_images(qs).get(pk=int(generation_id))
+            if not for_update
+            else qs.get(pk=int(generation_id))
+        )
+    except (HeadshotGeneration.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such headshot.") from None
+
+
+def image_get(*, user, image_id) -> GeneratedImage:
+    try:
+        return GeneratedImage.objects.select_related("generation", "generation__style").get(
+            pk=int(image_id),
+            deleted_at__isnull=True,
+            generation__user=user,
+            generation__deleted_at__isnull=True,
+        )
+    except (GeneratedImage.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such image.") from None
+
+
+def headshot_counts(*, user) -> dict[str, int]:
+    qs = HeadshotGeneration.objects.filter(user=user)
+    return {
+        "generated": GeneratedImage.objects.filter(generation__user=user).count(),
+        "running": qs.filter(status__in=[Status.QUEUED, Status.PROCESSING]).count(),
+    }
+
+
+def image_shared(*, image_id: int) -> GeneratedImage | None:
+    """An image behind a share link its owner made; gone once deleted."""
+    return (
+        GeneratedImage.objects.select_related("generation", "generation__style")
+        .filter(pk=image_id, deleted_at__isnull=True, generation__deleted_at__isnull=True)
+        .first()
+    )

@@ -1,0 +1,235 @@
+"""Submit, run, retry, reconcile and clean up, through the services, with the real studio engine."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from common.errors import ApplicationError, Conflict, InsufficientCredits
+from credits import selectors as credits_selectors
+from credits import services as credits_services
+from headshots import engine, services
+from headshots.models import GeneratedImage, HeadshotGeneration, Status
+from headshots.pricing import headshot_price
+from tests.factories import MembershipFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(db):
+    team = TeamFactory()
+    user = MembershipFactory(team=team).user
+    credits_services.credits_grant(
+        team_id=team.id, user_id=user.id, amount=40, category="purchase", key="g"
+    )
+    user.team = team
+    return user
+
+
+def balance(user):
+    return credits_selectors.balance_member(team_id=user.team.id, user_id=user.id)
+
+
+def submit(user, photo: bytes, *, batch_size=1, quality="standard", style="corporate", key=None):
+    return services.headshot_submit(
+        user=user,
+        team_id=user.team.id,
+        style_slug=style,
+        aspect_ratio="1:1",
+        quality=quality,
+        batch_size=batch_size,
+        photo=SimpleUploadedFile("me.jpg", photo, content_type="image/jpeg"),
+        idempotency_key=key,
+    )
+
+
+def test_submit_holds_the_price_and_queues_after_commit(
+    member, media, face_jpeg, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        generation, created = submit(member, face_jpeg, batch_size=2, quality="high")
+    assert created
+    assert generation.status == Status.QUEUED
+    expected = headshot_price(
+        base_cost=generation.style.base_cost, is_premium=False, quality="high", batch_size=2
+    )
+    assert generation.credits_held == expected
+    assert balance(member) == 40 - expected
+    assert len(callbacks) == 1
+
+
+def test_run_delivers_every_image_and_charges_exactly(member, media, face_jpeg):
+    generation, _ = submit(member, face_jpeg, batch_size=2)
+    services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Status.COMPLETED
+    assert generation.progress == 100
+    assert generation.images.count() == 2
+    assert generation.credits_used == generation.credits_held
+    assert balance(member) == 40 - generation.credits_held
+    assert credits_selectors.ledger_audit().clean
+    image = generation.images.first()
+    assert image.image.size > 0 and image.image_webp.size > 0 and image.thumbnail.size > 0
+    assert image.engine
+
+
+def test_the_stored_upload_has_no_exif(member, media, face_jpeg):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"  # Make
+    photo = Image.open(__import__("io").BytesIO(face_jpeg))
+    out = __import__("io").BytesIO()
+    photo.save(out, format="JPEG", exif=exif.tobytes())
+    generation, _ = submit(member, out.getvalue())
+    with generation.source.open("rb") as handle:
+        stored = Image.open(handle)
+        assert not stored.getexif()
+
+
+def test_a_rendering_failure_releases_every_held_credit(member, media, face_jpeg, monkeypatch):
+    generation, _ = submit(member, face_jpeg, batch_size=3)
+
+    def broken(**kwargs):
+        raise engine.EngineError("the engine fell over")
+
+    monkeypatch.setattr(engine, "render_one", broken)
+    services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert "credits were returned" in generation.error_message
+    assert balance(member) == 40
+    assert credits_selectors.ledger_audit().clean
+
+
+def test_a_partial_failure_charges_only_what_was_delivered(member, media, face_jpeg, monkeypatch):
+    generation, _ = submit(member, face_jpeg, batch_size=3)
+    real = engine.render_one
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise engine.EngineError("one bad frame")
+        return real(**kwargs)
+
+    monkeypatch.setattr(engine, "render_one", flaky)
+    services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Status.COMPLETED
+    assert generation.images.count() == 2
+    two = headshot_price(
+        base_cost=generation.style.base_cost, is_premium=False, quality="standard", batch_size=2
+    )
+    assert generation.credits_used == two
+    assert balance(member) == 40 - two
+
+
+def test_running_twice_never_charges_twice(member, media, face_jpeg):
+    generation, _ = submit(member, face_jpeg)
+    services.headshot_run(generation_id=generation.pk)
+    assert services.headshot_run(generation_id=generation.pk) is None
+    assert balance(member) == 40 - generation.credits_held
+
+
+def test_the_same_idempotency_key_returns_the_same_generation(member, media, face_jpeg):
+    first, created_first = submit(member, face_jpeg, key="k1")
+    second, created_second = submit(member, face_jpeg, key="k1")
+    assert (created_first, created_second) == (True, False)
+    assert first.pk == second.pk
+    assert balance(member) == 40 - first.credits_held
+
+
+def test_the_same_idempotency_key_with_another_request_is_a_conflict(member, media, face_jpeg):
+    submit(member, face_jpeg, key="k1")
+    with pytest.raises(Conflict):
+        submit(member, face_jpeg, key="k1", batch_size=2)
+
+
+def test_not_enough_credits_stores_and_charges_nothing(member, media, face_jpeg):
+    credits_services.credits_hold(
+        team_id=member.team.id, user_id=member.id, amount=39, key="x", category="headshot"
+    )
+    with pytest.raises(InsufficientCredits):
+        submit(member, face_jpeg)
+    assert not HeadshotGeneration.objects.exists()
+    assert not list((media / "uploads").rglob("*.jpg")) if (media / "uploads").exists() else True
+
+
+def test_a_photo_without_a_face_is_refused_before_any_charge(member, media, cat_jpeg):
+    with pytest.raises(ApplicationError) as refused:
+        submit(member, cat_jpeg)
+    assert refused.value.status == 422
+    assert "face" in refused.value.message.lower()
+    assert balance(member) == 40
+    assert not HeadshotGeneration.objects.exists()
+
+
+def test_retry_of_a_failed_generation_reuses_the_upload(member, media, face_jpeg, monkeypatch):
+    generation, _ = submit(member, face_jpeg)
+    monkeypatch.setattr(
+        engine, "render_one", lambda **kw: (_ for _ in ()).throw(engine.EngineError("down"))
+    )
+    services.headshot_run(generation_id=generation.pk)
+    monkeypatch.undo()
+    services.headshot_retry(user=member, generation_id=generation.pk)
+    services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Status.COMPLETED
+    assert generation.retry_count == 1
+    assert balance(member) == 40 - generation.credits_held
+    assert credits_selectors.ledger_audit().clean
+
+
+def test_retry_after_the_original_was_deleted_asks_for_the_photo_again(
+    member, media, face_jpeg, monkeypatch
+):
+    generation, _ = submit(member, face_jpeg)
+    monkeypatch.setattr(
+        engine, "render_one", lambda **kw: (_ for _ in ()).throw(engine.EngineError("down"))
+    )
+    services.headshot_run(generation_id=generation.pk)
+    services.headshot_cleanup_originals(now=timezone.now() + timedelta(hours=2))
+    with pytest.raises(ApplicationError) as refused:
+        services.headshot_retry(user=member, generation_id=generation.pk)
+    assert refused.value.status == 410
+
+
+def test_reconciler_requeues_then_fails_a_stuck_job_and_releases(member, media, face_jpeg):
+    generation, _ = submit(member, face_jpeg)
+    HeadshotGeneration.objects.filter(pk=generation.pk).update(status=Status.PROCESSING)
+    later = timezone.now() + timedelta(hours=1)
+    for _ in range(2):
+        HeadshotGeneration.objects.filter(pk=generation.pk).update(
+            updated_at=timezone.now() - timedelta(hours=2)
+        )
+        assert services.headshot_reconcile(now=later)["requeued"] == 1
+    HeadshotGeneration.objects.filter(pk=generation.pk).update(
+        updated_at=timezone.now() - timedelta(hours=2)
+    )
+    assert services.headshot_reconcile(now=later)["failed"] == 1
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert balance(member) == 40
+    assert credits_selectors.ledger_audit().clean
+
+
+def test_reconciler_leaves_a_fresh_job_alone(member, media, face_jpeg):
+    _generation, _ = submit(member, face_jpeg)
+    assert services.headshot_reconcile() == {"requeued": 0, "failed": 0}
+
+
+def test_cleanup_deletes_originals_after_the_retention_window(member, media, face_jpeg, settings):
+    settings.HEADSHOT_RETENTION_MINUTES = 30
+    generation, _ = submit(member, face_jpeg)
+    services.headshot_run(generation_id=generation.pk)
+    path = media / generation.source.name
+    assert path.exists()
+    assert services.headshot_cleanup_originals(now=timezone.now() + timedelta(minutes=10)) == 0
+    assert services.headshot_cleanup_originals(now=timezone.now() + timedelta(minutes=31)) == 1
+    assert not path.exists()
+    generation.refresh_from_db()
+    assert generation.source_deleted_at is not None
+    assert GeneratedImage.objects.filter(generation=generation).count() == 1  # results stay
