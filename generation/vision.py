@@ -167,7 +167,34 @@ class FaceLandmarks:
 
 
 def detect_faces(image: np.ndarray) -> list[FaceBox]:
-    """All faces, largest first, in full-size pixels (detection runs on a small copy)."""
+    """All faces, largest first, in full-size pixels (detection runs on a small copy;
+    when that finds nothing in a large photo, on tiles of a larger copy, so a face that
+    is merely small is reported as small rather than missing)."""
+    faces = _detect_on(image)
+    height, width = image.shape[:2]
+    if faces or max(height, width) <= DETECT_LONG_SIDE * 1.5:
+        return faces
+    larger, factor = downscale(image, DETECT_LONG_SIDE * 3)
+    lh, lw = larger.shape[:2]
+    tile = DETECT_LONG_SIDE
+    step = tile * 3 // 4
+    found: list[FaceBox] = []
+    for y in range(0, max(1, lh - tile // 4), step):
+        for x in range(0, max(1, lw - tile // 4), step):
+            for face in _detect_on(larger[y : y + tile, x : x + tile]):
+                found.append(
+                    FaceBox(
+                        (face.x + x) * factor,
+                        (face.y + y) * factor,
+                        face.width * factor,
+                        face.height * factor,
+                        face.score,
+                    )
+                )
+    return sorted(_dedupe(found), key=lambda face: face.area, reverse=True)
+
+
+def _detect_on(image: np.ndarray) -> list[FaceBox]:
     small, factor = downscale(image, DETECT_LONG_SIDE)
     height, width = small.shape[:2]
     faces: list[FaceBox] = []

@@ -1,0 +1,80 @@
+"""Upload inspection on real photos: plain reasons a member can act on."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from generation import inspect_upload
+from generation.imaging import encode_image, load_rgb_array
+from tests.generation.conftest import side_by_side
+
+
+def _variant(photo: bytes, change) -> bytes:
+    return encode_image(change(load_rgb_array(photo)), "png")
+
+
+def test_a_good_photo_passes(faces: dict[str, bytes]) -> None:
+    result = inspect_upload(faces["obama"])
+    assert result.ok and result.score >= 90 and result.issues == ()
+    assert result.face_box is not None
+
+
+def test_a_cat_is_refused_as_no_face(cat_png: bytes) -> None:
+    result = inspect_upload(cat_png)
+    assert not result.ok
+    assert "no_face" in result.codes
+    assert any("could not find a face" in reason for reason in result.reasons)
+
+
+def test_not_an_image_is_refused_with_a_reason() -> None:
+    result = inspect_upload(b"%PDF-1.4 not a photo")
+    assert not result.ok and result.score == 0 and result.codes == ["not_an_image"]
+
+
+def test_two_people_side_by_side_are_refused(faces: dict[str, bytes]) -> None:
+    result = inspect_upload(side_by_side(faces["obama"], faces["biden"]))
+    assert not result.ok
+    assert "multiple_faces" in result.codes
+
+
+def test_blurry_photo_is_reported(faces: dict[str, bytes]) -> None:
+    result = inspect_upload(_variant(faces["obama"], lambda a: cv2.GaussianBlur(a, (0, 0), 6)))
+    assert {"blurry", "very_blurry"} & set(result.codes)
+    assert result.score < inspect_upload(faces["obama"]).score
+
+
+def test_dark_photo_is_reported(faces: dict[str, bytes]) -> None:
+    result = inspect_upload(_variant(faces["obama"], lambda a: (a * 0.2).astype(np.uint8)))
+    assert "too_dark" in result.codes
+    assert "blurry" not in result.codes  # darkness is not mistaken for blur
+
+
+def test_bright_photo_is_reported(astronaut_png: bytes) -> None:
+    result = inspect_upload(_variant(astronaut_png, lambda a: np.clip(a.astype(int) + 140, 0, 255).astype(np.uint8)))
+    assert "too_bright" in result.codes
+
+
+def test_tiny_image_is_reported(astronaut_png: bytes) -> None:
+    result = inspect_upload(_variant(astronaut_png, lambda a: cv2.resize(a, (220, 220), interpolation=cv2.INTER_AREA)))
+    assert not result.ok
+    assert "image_too_small" in result.codes
+
+
+def test_small_face_in_a_large_frame_is_reported(faces: dict[str, bytes]) -> None:
+    def shrink(a: np.ndarray) -> np.ndarray:
+        canvas = np.full((a.shape[0] * 3, a.shape[1] * 3, 3), 90, np.uint8)
+        small = cv2.resize(a, (a.shape[1] // 2, a.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        canvas[: small.shape[0], : small.shape[1]] = small
+        return canvas
+
+    result = inspect_upload(_variant(faces["obama"], shrink))
+    assert "face_too_small" in result.codes
+
+
+def test_face_cut_off_at_the_edge_is_reported() -> None:
+    from tests.generation.conftest import face_photo
+
+    result = inspect_upload(face_photo("obama_partial_face.jpg"))
+    assert not result.ok
+    assert "face_cut_off" in result.codes
