@@ -169,7 +169,7 @@ def payment_fulfil(*, session: Mapping, via: FulfilledVia, event_id: str = "") -
     """
     session_id = str(session.get("id") or "")
     payment = (
-        Payment.objects.select_for_update()
+        Payment.objects.select_for_update(of=("self",))
         .select_related("team", "package")
         .filter(stripe_session_id=session_id)
         .first()
@@ -179,7 +179,7 @@ def payment_fulfil(*, session: Mapping, via: FulfilledVia, event_id: str = "") -
             logger.info("Ignoring checkout session %s: not a Portrait Studio purchase", session_id)
             return None
         payment = (
-            Payment.objects.select_for_update()
+            Payment.objects.select_for_update(of=("self",))
             .select_related("team", "package")
             .get(stripe_session_id=session_id)
         )
@@ -288,7 +288,7 @@ def payment_refund(*, charge: Mapping, event_id: str = "") -> Payment | None:
     """
     charge_id = _id_of(charge)
     intent_id = _id_of(charge.get("payment_intent"))
-    payments = Payment.objects.select_for_update().select_related("team")
+    payments = Payment.objects.select_for_update(of=("self",)).select_related("team")
     payment = (intent_id and payments.filter(stripe_payment_intent_id=intent_id).first()) or (
         payments.filter(stripe_charge_id=charge_id).first()
     )
