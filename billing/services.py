@@ -335,6 +335,12 @@ def payment_refund(*, charge: Mapping, event_id: str = "") -> Payment | None:
     return payment
 
 
+def payment_refund_reconcile(*, charge_id: str, event_id: str = "") -> Payment | None:
+    """Read the refunded charge back from Stripe, then apply it (the webhook's door)."""
+    charge = stripe_gateway.charge_retrieve(charge_id=charge_id)
+    return payment_refund(charge=charge, event_id=event_id)
+
+
 # --- the webhook endpoint ------------------------------------------------------------------
 
 WEBHOOK_EVENTS = [

@@ -64,7 +64,7 @@ def _translate(error: stripe.StripeError) -> ApplicationError:
             code="stripe_auth_failed",
         )
     if isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing":
-        return NotFound("Stripe has no such checkout session.")
+        return NotFound("Stripe has no such object.")
     logger.warning("Stripe call failed: %s", error)
     return ApplicationError(
         "Stripe could not be reached or refused the request. Please try again in a minute.",
@@ -90,3 +90,12 @@ def checkout_session_retrieve(*, session_id: str) -> dict[str, Any]:
     except stripe.StripeError as error:
         raise _translate(error) from error
     return session.to_dict()
+
+
+def charge_retrieve(*, charge_id: str) -> dict[str, Any]:
+    """A charge as Stripe has it now (amount_refunded is cumulative)."""
+    try:
+        charge = stripe.Charge.retrieve(charge_id, **_request_options())
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+    return charge.to_dict()

@@ -1,7 +1,8 @@
 """Stripe events we act on, hooked into dj-stripe's webhook processing. Thin on purpose.
 
 dj-stripe verifies the signature, stores the Event (unique by Stripe's event id) and
-calls these receivers inside the same database transaction. So an Event row exists
+calls these receivers inside the same database transaction. The receivers read the
+session or charge back from Stripe rather than trusting the payload. So an Event row exists
 exactly for the events we acted on: if a receiver raises, the Event is rolled back,
 the WebhookEventTrigger keeps the traceback, Stripe gets a 500 and retries; a
 redelivered event whose Event row exists is not dispatched again.
@@ -32,4 +33,8 @@ def checkout_session_paid(sender, event, **kwargs) -> None:
 
 @djstripe_receiver("charge.refunded")
 def charge_refunded(sender, event, **kwargs) -> None:
-    services.payment_refund(charge=event.data["object"], event_id=event.id)
+    charge_id = event.data["object"]["id"]
+    try:
+        services.payment_refund_reconcile(charge_id=charge_id, event_id=event.id)
+    except ApplicationError as error:
+        raise WebhookNotProcessed(f"{event.id} ({charge_id}): {error.message}") from error

@@ -409,3 +409,16 @@ def test_a_session_that_created_a_stripe_customer_is_fulfilled_too(
     assert response.status_code == 200
     assert fake_stripe.calls("GET", f"/v1/customers/{session['customer']}")
     assert _pool(team_setup["team"]) == SEEDED + 50
+
+
+def test_a_refund_is_read_back_from_stripe_not_trusted_from_the_event(
+    client, team_setup, fulfilled, fake_stripe, webhook_endpoint
+):
+    charge = fake_stripe.refund(fulfilled.stripe_charge_id, 1450)
+    claimed = dict(charge, amount_refunded=2900, refunded=True)
+
+    post_event(client, webhook_endpoint, fake_stripe.event("charge.refunded", claimed))
+
+    assert _pool(team_setup["team"]) == SEEDED + 25
+    fulfilled.refresh_from_db()
+    assert fulfilled.status == PaymentStatus.PARTIALLY_REFUNDED
