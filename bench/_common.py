@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 COLUMNS = ("figure", "ours", "floor", "ratio", "target")
 _WIDTHS = (44, 14, 14, 8, 24)
 
@@ -11,6 +13,8 @@ def _line(cells: tuple[str, ...]) -> str:
 
 
 def print_header() -> None:
+    if os.environ.get("BENCH_NO_HEADER"):
+        return  # bench/run_all.py prints one header for the whole table
     print(_line(COLUMNS))
     print(_line(tuple("-" * width for width in _WIDTHS)))
 

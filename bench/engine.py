@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _common import print_header, print_row  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from _common import print_header, print_row  # noqa: E402
 from generation import studio  # noqa: E402
 from generation.imaging import encode_image, load_image  # noqa: E402
 from generation.interface import RenderRequest  # noqa: E402
@@ -66,7 +66,9 @@ def main() -> int:
     ours_ms = _median_ms(ours, repeats)
     floor_ms = _median_ms(floor, repeats)
     print_header()
-    print_row("studio headshot 1024 px, 1 core (astronaut)", ours_ms, floor_ms, "ms", "<250 ms, ratio < 4")
+    print_row(
+        "studio headshot 1024 px, 1 core (astronaut)", ours_ms, floor_ms, "ms", "<250 ms, ratio < 4"
+    )
     return 0
 
 

@@ -16,13 +16,17 @@ from . import grading
 Filter = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
-def _at_scale(image: np.ndarray, long_side: int, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def _at_scale(
+    image: np.ndarray, long_side: int, fn: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
     """Run a slow filter on a copy at most `long_side` px and bring it back."""
     height, width = image.shape[:2]
     factor = long_side / max(height, width)
     if factor >= 1:
         return fn(image)
-    small = cv2.resize(image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
+    )
     return cv2.resize(fn(small), (width, height), interpolation=cv2.INTER_CUBIC)
 
 
@@ -31,7 +35,9 @@ def _ink_lines(image: np.ndarray, thickness: int) -> np.ndarray:
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     grey = cv2.medianBlur(grey, 5)
     block = max(3, (thickness * 4) | 1)
-    edges = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 6)
+    edges = cv2.adaptiveThreshold(
+        grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 6
+    )
     if thickness > 1:
         edges = cv2.erode(edges, np.ones((thickness, thickness), np.uint8))
     return cv2.GaussianBlur(edges, (3, 3), 0).astype(np.float32) / 255.0
@@ -44,7 +50,9 @@ def _posterize(image: np.ndarray, levels: int) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
 
-def _glow(image: np.ndarray, threshold: int, sigma: float, strength: float, tint=(1.0, 1.0, 1.0)) -> np.ndarray:
+def _glow(
+    image: np.ndarray, threshold: int, sigma: float, strength: float, tint=(1.0, 1.0, 1.0)
+) -> np.ndarray:
     bright = np.clip(image.astype(np.float32) - threshold, 0, 255) * (255.0 / (255 - threshold))
     bloom = cv2.GaussianBlur(bright, (0, 0), sigma) * np.array(tint, np.float32)
     return np.clip(image.astype(np.float32) + strength * bloom, 0, 255).astype(np.uint8)
@@ -87,7 +95,9 @@ def watercolour(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     edges = cv2.Canny(cv2.GaussianBlur(grey, (5, 5), 0), 40, 110)
     pooling = cv2.GaussianBlur(edges, (0, 0), 2.0).astype(np.float32) / 255.0
     height, width = grey.shape
-    paper = cv2.GaussianBlur(rng.normal(0, 1, (height // 2, width // 2)).astype(np.float32), (0, 0), 1.2)
+    paper = cv2.GaussianBlur(
+        rng.normal(0, 1, (height // 2, width // 2)).astype(np.float32), (0, 0), 1.2
+    )
     paper = cv2.resize(paper, (width, height)) * 6.0
     out = pastel.astype(np.float32) * (1.0 - 0.2 * pooling[:, :, None]) + paper[:, :, None]
     return np.clip(out, 0, 255).astype(np.uint8)
@@ -95,10 +105,16 @@ def watercolour(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def soft_3d(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Pixar-like: smooth plastic surfaces, rich colour, soft key-light glow."""
-    smooth = _at_scale(image, 640, lambda img: cv2.edgePreservingFilter(img, flags=cv2.RECURS_FILTER, sigma_s=50, sigma_r=0.3))
+    smooth = _at_scale(
+        image,
+        640,
+        lambda img: cv2.edgePreservingFilter(img, flags=cv2.RECURS_FILTER, sigma_s=50, sigma_r=0.3),
+    )
     detail = cv2.GaussianBlur(smooth, (0, 0), 8)
     clarity = cv2.addWeighted(smooth, 1.35, detail, -0.35, 0)  # large-scale shading
-    graded = grading.apply_grade(clarity, grading.Grade(contrast=0.12, warmth=0.02, saturation=1.2, gain=1.02))
+    graded = grading.apply_grade(
+        clarity, grading.Grade(contrast=0.12, warmth=0.02, saturation=1.2, gain=1.02)
+    )
     return _glow(graded, 215, max(4.0, image.shape[1] / 90), 0.2)
 
 

@@ -67,7 +67,9 @@ def to_uint8(backdrop: np.ndarray, rng: np.random.Generator, dither: float = 1.5
     return np.clip(backdrop * 255.0 + noise[:, :, None], 0, 255).astype(np.uint8)
 
 
-def studio_grey(width: int, height: int, rng: np.random.Generator, tweak: BackdropTweak) -> np.ndarray:
+def studio_grey(
+    width: int, height: int, rng: np.random.Generator, tweak: BackdropTweak
+) -> np.ndarray:
     """A painted studio backdrop: lighter behind the head, falling off to the corners,
     with faint mottling."""
     xs, ys = _grid(width, height)
@@ -145,7 +147,9 @@ def outdoor(width: int, height: int, rng: np.random.Generator, tweak: BackdropTw
     for _ in range(24):
         cx, cy = rng.random() * pw, (0.2 + 0.55 * rng.random()) * ph
         radius = (0.012 + 0.028 * rng.random()) * pw
-        cv2.circle(bokeh, (round(cx), round(cy)), max(1, round(radius)), 0.12 + 0.2 * rng.random(), -1)
+        cv2.circle(
+            bokeh, (round(cx), round(cy)), max(1, round(radius)), 0.12 + 0.2 * rng.random(), -1
+        )
     bokeh = cv2.GaussianBlur(bokeh, (0, 0), pw / 70)
     painted = painted + bokeh[:, :, None] * np.array([1.0, 0.97, 0.85], np.float32)
     painted = cv2.GaussianBlur(np.clip(painted, 0, 1).astype(np.float32), (0, 0), pw / 160)
@@ -189,7 +193,9 @@ def custom(width: int, height: int, data: bytes, tweak: BackdropTweak) -> np.nda
     try:
         image = load_rgb_array(data)
     except BadImage as exc:
-        raise BadImage(f"The custom background is not usable: {exc.message}", code=exc.code) from exc
+        raise BadImage(
+            f"The custom background is not usable: {exc.message}", code=exc.code
+        ) from exc
     ih, iw = image.shape[:2]
     scale = max(width / iw, height / ih)
     cw, ch = width / scale, height / scale

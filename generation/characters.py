@@ -19,7 +19,8 @@ from .identity import aligned_face, cosine, embed_face_crop
 from .imaging import as_rgb_array, encode_image, load_image
 from .interface import OUTPUT_FORMATS, Engine, RenderedImage, RenderRequest, StyleSpec, output_size
 from .similarity import ssim
-from .studio import ENGINE_NAME as STUDIO, MODEL_NAME, _prepared_cache, compose_portrait
+from .studio import ENGINE_NAME as STUDIO
+from .studio import MODEL_NAME, _prepared_cache, compose_portrait
 from .templates import CHARACTER_ASPECT_RATIOS, TEMPLATES, Panel, Template
 from .vision import analyse_faces
 
@@ -77,7 +78,9 @@ def panel_prompt(request: CharacterRequest, panel: Panel) -> str:
     return ", ".join(parts)
 
 
-def _layout(template: Template, size: tuple[int, int]) -> tuple[list[tuple[int, int, int, int]], int]:
+def _layout(
+    template: Template, size: tuple[int, int]
+) -> tuple[list[tuple[int, int, int, int]], int]:
     """Panel boxes (x, y, w, h) and the label strip height for a sheet of `size`."""
     width, height = size
     if not template.is_grid:
@@ -104,7 +107,14 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def _backdrop_style(request: CharacterRequest) -> StyleSpec:
     if request.background:
-        return StyleSpec("character", "Character", "", backdrop="custom", custom_backdrop=request.background, retouch=0.2)
+        return StyleSpec(
+            "character",
+            "Character",
+            "",
+            backdrop="custom",
+            custom_backdrop=request.background,
+            retouch=0.2,
+        )
     # Flat-colour styles posterize a graded backdrop into visible bands: give them white.
     backdrop = {
         "cyberpunk": "gradient",
@@ -114,7 +124,9 @@ def _backdrop_style(request: CharacterRequest) -> StyleSpec:
         "sketch": "white",
     }.get(request.art_style, "studio_grey")
     brand = "#5B2A86" if request.art_style == "cyberpunk" else None
-    return StyleSpec("character", "Character", "", backdrop=backdrop, brand_color=brand, retouch=0.2)
+    return StyleSpec(
+        "character", "Character", "", backdrop=backdrop, brand_color=brand, retouch=0.2
+    )
 
 
 def _over_shoulder(image: np.ndarray) -> np.ndarray:
@@ -122,13 +134,24 @@ def _over_shoulder(image: np.ndarray) -> np.ndarray:
     metadata says it is)."""
     height, width = image.shape[:2]
     mask = np.zeros((height, width), np.float32)
-    cv2.ellipse(mask, (round(width * 0.02), round(height * 1.02)), (round(width * 0.34), round(height * 0.62)), 0, 0, 360, 1.0, -1)
+    cv2.ellipse(
+        mask,
+        (round(width * 0.02), round(height * 1.02)),
+        (round(width * 0.34), round(height * 0.62)),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+    )
     mask = cv2.GaussianBlur(mask, (0, 0), width / 40)[:, :, None]
     shade = np.array([22, 22, 26], np.float32)
     return (image.astype(np.float32) * (1 - 0.92 * mask) + shade * 0.92 * mask).astype(np.uint8)
 
 
-def _local_panel(request: CharacterRequest, template: Template, panel: Panel, size: tuple[int, int]) -> np.ndarray:
+def _local_panel(
+    request: CharacterRequest, template: Template, panel: Panel, size: tuple[int, int]
+) -> np.ndarray:
     prepared = _prepared_cache.get(request.reference)
     composition = compose_portrait(
         prepared,
@@ -147,15 +170,36 @@ def _local_panel(request: CharacterRequest, template: Template, panel: Panel, si
     return apply_art_style(image, request.art_style, request.seed)
 
 
-def _remote_panel(engine: Engine, request: CharacterRequest, prompt: str, seed: int, size: tuple[int, int]) -> np.ndarray:
-    style = StyleSpec(slug=f"character-{request.template}", name="Character", prompt=prompt, negative_prompt=NEGATIVE_PROMPT)
-    ratio = "1:1" if abs(size[0] - size[1]) < 0.1 * max(size) else ("3:4" if size[1] > size[0] else "4:3")
-    [rendered] = engine.render(RenderRequest(source=request.reference, style=style, aspect_ratio=ratio, seed=seed, output_format="png"))[:1]
+def _remote_panel(
+    engine: Engine, request: CharacterRequest, prompt: str, seed: int, size: tuple[int, int]
+) -> np.ndarray:
+    style = StyleSpec(
+        slug=f"character-{request.template}",
+        name="Character",
+        prompt=prompt,
+        negative_prompt=NEGATIVE_PROMPT,
+    )
+    ratio = (
+        "1:1"
+        if abs(size[0] - size[1]) < 0.1 * max(size)
+        else ("3:4" if size[1] > size[0] else "4:3")
+    )
+    [rendered] = engine.render(
+        RenderRequest(
+            source=request.reference,
+            style=style,
+            aspect_ratio=ratio,
+            seed=seed,
+            output_format="png",
+        )
+    )[:1]
     picture = load_image(rendered.data)
     scale = max(size[0] / picture.width, size[1] / picture.height)
     cw, ch = size[0] / scale, size[1] / scale
     x0, y0 = (picture.width - cw) / 2, (picture.height - ch) * 0.35
-    return np.asarray(picture.resize(size, Image.Resampling.LANCZOS, box=(x0, y0, x0 + cw, y0 + ch)))
+    return np.asarray(
+        picture.resize(size, Image.Resampling.LANCZOS, box=(x0, y0, x0 + cw, y0 + ch))
+    )
 
 
 def render_character(request: CharacterRequest, engine: Engine | None = None) -> CharacterRender:
@@ -184,7 +228,12 @@ def render_character(request: CharacterRequest, engine: Engine | None = None) ->
             if local:
                 note = "reference face"
                 text_w = draw.textlength(note, font=note_font)
-                draw.text((x + w - text_w - 6, y + h + label_h * 0.3), note, fill=NOTE_COLOUR, font=note_font)
+                draw.text(
+                    (x + w - text_w - 6, y + h + label_h * 0.3),
+                    note,
+                    fill=NOTE_COLOUR,
+                    font=note_font,
+                )
         panels.append({"label": panel.label, "prompt": prompt, "seed": seed, "box": [x, y, w, h]})
     data = encode_image(np.asarray(sheet), request.output_format)
     engine_name = STUDIO if local else engine.name  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import CheckFailed, NoFace
-from .identity import DEFAULT_IDENTITY_THRESHOLD, cosine, embed_face_crop, aligned_face
+from .identity import DEFAULT_IDENTITY_THRESHOLD, aligned_face, cosine, embed_face_crop
 from .imaging import as_rgb_array, derive_seed
 from .interface import Engine, RenderedImage, RenderRequest
 from .measures import exposure_score, face_crop, luminance, sharpness, sharpness_score
@@ -31,7 +31,11 @@ def _quality(array: np.ndarray, analysis: FaceAnalysis) -> float:
     else:
         region = array
     mean, dark, bright = luminance(region)
-    return round(100.0 * (0.6 * sharpness_score(sharpness(region)) + 0.4 * exposure_score(mean, dark, bright)), 1)
+    return round(
+        100.0
+        * (0.6 * sharpness_score(sharpness(region)) + 0.4 * exposure_score(mean, dark, bright)),
+        1,
+    )
 
 
 def quality_score(image: Image.Image | np.ndarray | bytes) -> float:

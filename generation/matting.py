@@ -53,7 +53,10 @@ def fast_guided_filter(
 
 
 _SMOOTHSTEP = np.array(
-    [(lambda t: t * t * (3.0 - 2.0 * t))(min(1.0, max(0.0, (i / 255.0 - 0.15) / 0.7))) for i in range(256)]
+    [
+        (lambda t: t * t * (3.0 - 2.0 * t))(min(1.0, max(0.0, (i / 255.0 - 0.15) / 0.7)))
+        for i in range(256)
+    ]
 )
 SMOOTHSTEP_LUT = np.clip(_SMOOTHSTEP * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
@@ -139,7 +142,9 @@ def composite(
     height, width = alpha8.shape
     if gain_small is not None:
         gain8 = np.clip(gain_small * 128.0 + 0.5, 0, 255).astype(np.uint8)
-        gain3 = cv2.resize(cv2.merge([gain8, gain8, gain8]), (width, height), interpolation=cv2.INTER_LINEAR)
+        gain3 = cv2.resize(
+            cv2.merge([gain8, gain8, gain8]), (width, height), interpolation=cv2.INTER_LINEAR
+        )
         foreground = cv2.multiply(foreground, gain3, scale=1.0 / 128.0)
     weight = alpha8.astype(np.float32) * (1.0 / 255.0)
     return cv2.blendLinear(foreground, backdrop, weight, 1.0 - weight)

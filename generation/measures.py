@@ -14,7 +14,7 @@ def face_crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.n
     x, y, w, h = box
     height, width = image.shape[:2]
     x0, y0 = max(0, int(x)), max(0, int(y))
-    x1, y1 = min(width, int(math.ceil(x + w))), min(height, int(math.ceil(y + h)))
+    x1, y1 = min(width, math.ceil(x + w)), min(height, math.ceil(y + h))
     if x1 - x0 < 2 or y1 - y0 < 2:
         return image
     return image[y0:y1, x0:x1]

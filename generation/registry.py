@@ -54,7 +54,9 @@ def preset_engine_name(preset: str | None, settings: ProviderSettings | None = N
     settings = settings or ProviderSettings()
     preset = preset or settings.engine_preset
     if preset not in PRESETS:
-        raise EngineUnavailable(f"unknown preset {preset!r}; use one of {PRESETS}", code="unknown_preset")
+        raise EngineUnavailable(
+            f"unknown preset {preset!r}; use one of {PRESETS}", code="unknown_preset"
+        )
     available = {name for name, ok, _ in available_engines(settings) if ok}
     chosen = settings.preset_engines.get(preset)
     if chosen and chosen in available:

@@ -31,7 +31,9 @@ def _region(points: np.ndarray, shape: tuple[int, ...], pad: float) -> tuple[int
     )
 
 
-def _poly_mask(shape: tuple[int, int], polygons: list[np.ndarray], offset: tuple[int, int]) -> np.ndarray:
+def _poly_mask(
+    shape: tuple[int, int], polygons: list[np.ndarray], offset: tuple[int, int]
+) -> np.ndarray:
     mask = np.zeros(shape, np.uint8)
     for polygon in polygons:
         pts = np.round(polygon - np.array(offset)).astype(np.int32)

@@ -41,13 +41,17 @@ def write_samples(outdir: Path) -> Path:
     source = _astronaut_png()
     (outdir / "source.png").write_bytes(source)
     engine = StudioEngine()
-    sections: list[str] = [f"<h2>Source</h2><div class=grid>{_figure('source.png', 'skimage astronaut (512 px)')}</div>"]
+    sections: list[str] = [
+        f"<h2>Source</h2><div class=grid>{_figure('source.png', 'skimage astronaut (512 px)')}</div>"
+    ]
 
     figures = []
     for style in DEFAULT_STYLES:
         for ratio in HEADSHOT_ASPECT_RATIOS:
             started = time.perf_counter()
-            [image] = engine.render(RenderRequest(source=source, style=style, aspect_ratio=ratio, seed=7))
+            [image] = engine.render(
+                RenderRequest(source=source, style=style, aspect_ratio=ratio, seed=7)
+            )
             elapsed = (time.perf_counter() - started) * 1000
             name = f"headshot_{style.slug}_{ratio.replace(':', 'x')}.{image.extension}"
             (outdir / name).write_bytes(image.data)
@@ -59,7 +63,9 @@ def write_samples(outdir: Path) -> Path:
                     f" ({elapsed:.0f} ms)",
                 )
             )
-    sections.append(f"<h2>Headshot styles (studio engine)</h2><div class=grid>{''.join(figures)}</div>")
+    sections.append(
+        f"<h2>Headshot styles (studio engine)</h2><div class=grid>{''.join(figures)}</div>"
+    )
 
     figures = []
     batch = engine.render(RenderRequest(source=source, style=DEFAULT_STYLES[0], seed=11, count=4))
@@ -71,11 +77,15 @@ def write_samples(outdir: Path) -> Path:
 
     figures = []
     for slug, art in ART_STYLES.items():
-        render = render_character(CharacterRequest(reference=source, art_style=slug, template="headshot", seed=3))
+        render = render_character(
+            CharacterRequest(reference=source, art_style=slug, template="headshot", seed=3)
+        )
         name = f"character_{slug}.png"
         (outdir / name).write_bytes(render.image.data)
         figures.append(_figure(name, f"{art.name} — {art.local_note}"))
-    sections.append(f"<h2>Character art styles (local filters)</h2><div class=grid>{''.join(figures)}</div>")
+    sections.append(
+        f"<h2>Character art styles (local filters)</h2><div class=grid>{''.join(figures)}</div>"
+    )
 
     figures = []
     for template, art, ratio in (
@@ -87,7 +97,9 @@ def write_samples(outdir: Path) -> Path:
         ("villain-reveal", "cyberpunk", "3:4"),
     ):
         render = render_character(
-            CharacterRequest(reference=source, art_style=art, template=template, aspect_ratio=ratio, seed=3)
+            CharacterRequest(
+                reference=source, art_style=art, template=template, aspect_ratio=ratio, seed=3
+            )
         )
         name = f"template_{template}.png"
         (outdir / name).write_bytes(render.image.data)

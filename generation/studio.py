@@ -22,7 +22,7 @@ from PIL import Image
 from . import backdrops, grading, matting, retouch
 from .errors import NoFace
 from .framing import EYE_LINE, MAX_ZOOM, Crop, plan_crop
-from .imaging import derive_seed, encode_image, load_image
+from .imaging import encode_image, load_image
 from .interface import OUTPUT_FORMATS, Availability, RenderedImage, RenderRequest, StyleSpec
 from .vision import (
     FACE_OVAL,
@@ -186,7 +186,9 @@ class Composition:
     variation: Variation
 
 
-def _place_source(prepared: Prepared, crop: Crop, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _place_source(
+    prepared: Prepared, crop: Crop, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """The part of the photo inside the crop, Lanczos-resampled onto the frame; returns
     the frame and a 0/1 map of where the photo covers it (the rest becomes backdrop)."""
     width, height = size
@@ -331,9 +333,7 @@ def compose_portrait(
         work_image, amount=0.35 + 0.15 * strength, sigma=max(0.8, work_w / 1024)
     )
     if work != size:
-        final = np.asarray(
-            Image.fromarray(work_image).resize(size, Image.Resampling.LANCZOS)
-        )
+        final = np.asarray(Image.fromarray(work_image).resize(size, Image.Resampling.LANCZOS))
     else:
         final = work_image
     out_scale = size[0] / crop.width
@@ -348,7 +348,9 @@ def compose_portrait(
     )
 
 
-def portrait_metadata(request: RenderRequest, composition: Composition, variation_index: int) -> dict:
+def portrait_metadata(
+    request: RenderRequest, composition: Composition, variation_index: int
+) -> dict:
     crop = composition.crop
     style = request.style
     return {

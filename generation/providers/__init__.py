@@ -3,7 +3,12 @@
 from .base import RemoteEngine
 from .fal import FalEngine
 from .openai_images import OpenAIImagesEngine
-from .replicate import ReplicateEngine, ReplicatePrediction, parse_replicate_webhook, verify_replicate_webhook
+from .replicate import (
+    ReplicateEngine,
+    ReplicatePrediction,
+    parse_replicate_webhook,
+    verify_replicate_webhook,
+)
 from .stability import StabilityEngine
 
 __all__ = [

@@ -52,7 +52,8 @@ class FalEngine(RemoteEngine):
         payload = {
             "prompt": prompt,
             "negative_prompt": negative,
-            self.settings.fal_image_input: "data:image/png;base64," + base64.b64encode(image).decode(),
+            self.settings.fal_image_input: "data:image/png;base64,"
+            + base64.b64encode(image).decode(),
             "seed": seed,
             "aspect_ratio": _ASPECTS[request.aspect_ratio],
             "num_images": 1,
@@ -66,14 +67,18 @@ class FalEngine(RemoteEngine):
         response_url = submitted.get("response_url") or f"{base}/{model}/requests/{request_id}"
         # Our key goes only to the queue host we were configured with.
         if not (self._same_host(status_url) and self._same_host(response_url)):
-            raise ProviderError("fal: status or response URL on an unexpected host", code="bad_response")
+            raise ProviderError(
+                "fal: status or response URL on an unexpected host", code="bad_response"
+            )
         deadline = time.monotonic() + self.settings.poll_timeout
         while True:
             status = client.json("GET", status_url)
             state = status.get("status")
             if state == "COMPLETED":
                 if status.get("error"):
-                    raise ProviderError(f"fal: request failed: {status['error']}", code="prediction_failed")
+                    raise ProviderError(
+                        f"fal: request failed: {status['error']}", code="prediction_failed"
+                    )
                 break
             if state not in ("IN_QUEUE", "IN_PROGRESS"):
                 raise ProviderError(f"fal: unexpected status {state!r}", code="bad_response")
@@ -87,9 +92,15 @@ class FalEngine(RemoteEngine):
             result = client.json("GET", response_url)
         except ProviderError as exc:
             if exc.status is not None and 400 <= exc.status < 500 and exc.code != "auth":
-                raise ProviderError(f"fal: request failed: {exc.message}", code="prediction_failed", status=exc.status) from exc
+                raise ProviderError(
+                    f"fal: request failed: {exc.message}",
+                    code="prediction_failed",
+                    status=exc.status,
+                ) from exc
             raise
         url = _first_image_url(result)
         if not url:
             raise ProviderError("fal: the result has no image", code="no_output")
-        return ProviderOutput(client.download(url), {"request_id": request_id, "seed": result.get("seed")})
+        return ProviderOutput(
+            client.download(url), {"request_id": request_id, "seed": result.get("seed")}
+        )

@@ -192,7 +192,9 @@ def parse_json(response: requests.Response, provider: str) -> dict[str, Any]:
         body = response.json()
     except ValueError as exc:
         raise ProviderError(
-            f"{provider}: the answer was not valid JSON", code="bad_response", status=response.status_code
+            f"{provider}: the answer was not valid JSON",
+            code="bad_response",
+            status=response.status_code,
         ) from exc
     if not isinstance(body, dict):
         raise ProviderError(f"{provider}: unexpected answer shape", code="bad_response")

@@ -62,5 +62,7 @@ class OpenAIImagesEngine(RemoteEngine):
         try:
             data = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise ProviderError("openai: the image data is not valid base64", code="bad_response") from exc
+            raise ProviderError(
+                "openai: the image data is not valid base64", code="bad_response"
+            ) from exc
         return ProviderOutput(data, {"created": body.get("created"), "usage": body.get("usage")})

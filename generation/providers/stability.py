@@ -61,9 +61,15 @@ class StabilityEngine(RemoteEngine):
             try:
                 data = base64.b64decode(body.get("image") or "", validate=True)
             except (binascii.Error, ValueError) as exc:
-                raise ProviderError("stability: the image is not valid base64", code="bad_response") from exc
+                raise ProviderError(
+                    "stability: the image is not valid base64", code="bad_response"
+                ) from exc
         if reason == "CONTENT_FILTERED":
-            raise ProviderError("stability: the result was blocked by the content filter", code="content_filtered")
+            raise ProviderError(
+                "stability: the result was blocked by the content filter", code="content_filtered"
+            )
         if reason != "SUCCESS" or not data:
-            raise ProviderError(f"stability: generation ended with {reason}", code="prediction_failed")
+            raise ProviderError(
+                f"stability: generation ended with {reason}", code="prediction_failed"
+            )
         return ProviderOutput(data, {"finish_reason": reason, "seed": seed_used})

@@ -76,7 +76,9 @@ class FakeProvider:
 
     def received(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
         return [
-            r for r in self.requests if (method is None or r.method == method) and (path is None or r.path == path)
+            r
+            for r in self.requests
+            if (method is None or r.method == method) and (path is None or r.path == path)
         ]
 
     def __enter__(self) -> FakeProvider:

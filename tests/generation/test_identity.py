@@ -44,6 +44,8 @@ def test_embedding_is_unit_length(embeddings: dict) -> None:
 
 
 def test_studio_result_keeps_the_identity_of_the_upload(faces: dict[str, bytes]) -> None:
-    [image] = StudioEngine().render(RenderRequest(source=faces["obama"], style=style_by_slug("cinematic")))
+    [image] = StudioEngine().render(
+        RenderRequest(source=faces["obama"], style=style_by_slug("cinematic"))
+    )
     score = identity_similarity(faces["obama"], image.data)
     assert score is not None and score >= DEFAULT_IDENTITY_THRESHOLD + MARGIN

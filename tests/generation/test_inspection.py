@@ -51,12 +51,16 @@ def test_dark_photo_is_reported(faces: dict[str, bytes]) -> None:
 
 
 def test_bright_photo_is_reported(astronaut_png: bytes) -> None:
-    result = inspect_upload(_variant(astronaut_png, lambda a: np.clip(a.astype(int) + 140, 0, 255).astype(np.uint8)))
+    result = inspect_upload(
+        _variant(astronaut_png, lambda a: np.clip(a.astype(int) + 140, 0, 255).astype(np.uint8))
+    )
     assert "too_bright" in result.codes
 
 
 def test_tiny_image_is_reported(astronaut_png: bytes) -> None:
-    result = inspect_upload(_variant(astronaut_png, lambda a: cv2.resize(a, (220, 220), interpolation=cv2.INTER_AREA)))
+    result = inspect_upload(
+        _variant(astronaut_png, lambda a: cv2.resize(a, (220, 220), interpolation=cv2.INTER_AREA))
+    )
     assert not result.ok
     assert "image_too_small" in result.codes
 

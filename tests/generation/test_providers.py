@@ -74,7 +74,10 @@ def _prediction(server: FakeProvider, status: str, **extra) -> dict:
     return {
         "id": "p1",
         "status": status,
-        "urls": {"get": f"{server.url}/v1/predictions/p1", "cancel": f"{server.url}/v1/predictions/p1/cancel"},
+        "urls": {
+            "get": f"{server.url}/v1/predictions/p1",
+            "cancel": f"{server.url}/v1/predictions/p1/cancel",
+        },
         **extra,
     }
 
@@ -85,7 +88,15 @@ def _replicate_success(server: FakeProvider) -> None:
         "GET",
         "/v1/predictions/p1",
         Reply(200, _prediction(server, "processing")),
-        Reply(200, _prediction(server, "succeeded", output=[f"{server.url}/files/out.png"], metrics={"predict_time": 2.1})),
+        Reply(
+            200,
+            _prediction(
+                server,
+                "succeeded",
+                output=[f"{server.url}/files/out.png"],
+                metrics={"predict_time": 2.1},
+            ),
+        ),
     )
     server.on("GET", "/files/out.png", Reply(200, RESULT_PNG, {"Content-Type": "image/png"}))
 
@@ -105,7 +116,9 @@ def test_replicate_creates_polls_and_downloads(server: FakeProvider, astronaut_p
     assert len(server.received("GET", "/v1/predictions/p1")) == 2
 
 
-def test_replicate_request_carries_token_prompt_and_photo(server: FakeProvider, astronaut_png: bytes) -> None:
+def test_replicate_request_carries_token_prompt_and_photo(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
     _replicate_success(server)
     ReplicateEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
     [create] = server.received("POST", MODEL_PATH)
@@ -125,7 +138,12 @@ def test_replicate_version_mode_and_prefer_wait(server: FakeProvider, astronaut_
         Reply(201, _prediction(server, "succeeded", output=f"{server.url}/files/out.png")),
     )
     server.on("GET", "/files/out.png", Reply(200, RESULT_PNG))
-    settings = _settings(server, replicate_version="abc123", replicate_wait_seconds=30, replicate_webhook_url="https://app.example/hook")
+    settings = _settings(
+        server,
+        replicate_version="abc123",
+        replicate_wait_seconds=30,
+        replicate_webhook_url="https://app.example/hook",
+    )
     ReplicateEngine(settings, sleep=lambda s: None).render(_request(astronaut_png))
     [create] = server.received("POST", "/v1/predictions")
     assert create.json()["version"] == "abc123"
@@ -162,25 +180,37 @@ def test_replicate_honours_retry_after_on_429(server: FakeProvider, astronaut_pn
     assert sleeps[:2] == [3.0, 5.0]  # the second is capped at retry_after_cap
 
 
-def test_replicate_gives_up_after_retries_with_a_code(server: FakeProvider, astronaut_png: bytes) -> None:
+def test_replicate_gives_up_after_retries_with_a_code(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
     server.on("POST", MODEL_PATH, Reply(503, {"detail": "overloaded"}))
     with pytest.raises(ProviderError) as caught:
-        ReplicateEngine(_settings(server, max_retries=2), sleep=lambda s: None).render(_request(astronaut_png))
+        ReplicateEngine(_settings(server, max_retries=2), sleep=lambda s: None).render(
+            _request(astronaut_png)
+        )
     assert caught.value.code == "server_error" and caught.value.status == 503
     assert "overloaded" in caught.value.message
     assert len(server.received("POST", MODEL_PATH)) == 3
 
 
-def test_replicate_failed_prediction_is_a_clear_error(server: FakeProvider, astronaut_png: bytes) -> None:
+def test_replicate_failed_prediction_is_a_clear_error(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
     server.on("POST", MODEL_PATH, Reply(201, _prediction(server, "starting")))
-    server.on("GET", "/v1/predictions/p1", Reply(200, _prediction(server, "failed", error="NSFW content detected")))
+    server.on(
+        "GET",
+        "/v1/predictions/p1",
+        Reply(200, _prediction(server, "failed", error="NSFW content detected")),
+    )
     with pytest.raises(ProviderError) as caught:
         ReplicateEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
     assert caught.value.code == "prediction_failed"
     assert "NSFW content detected" in caught.value.message
 
 
-def test_replicate_malformed_json_is_a_bad_response(server: FakeProvider, astronaut_png: bytes) -> None:
+def test_replicate_malformed_json_is_a_bad_response(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
     server.on("POST", MODEL_PATH, Reply(201, "{not json", {"Content-Type": "application/json"}))
     with pytest.raises(ProviderError) as caught:
         ReplicateEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
@@ -204,11 +234,15 @@ def test_a_poll_that_times_out_is_retried(server: FakeProvider, astronaut_png: b
         Reply(200, _prediction(server, "processing"), delay=1.0),
         Reply(200, _prediction(server, "succeeded", output=f"{server.url}/files/out.png")),
     )
-    [image] = ReplicateEngine(_settings(server, read_timeout=0.3), sleep=lambda s: None).render(_request(astronaut_png))
+    [image] = ReplicateEngine(_settings(server, read_timeout=0.3), sleep=lambda s: None).render(
+        _request(astronaut_png)
+    )
     assert image.width == 1024
 
 
-def test_replicate_prediction_that_never_finishes_times_out(server: FakeProvider, astronaut_png: bytes) -> None:
+def test_replicate_prediction_that_never_finishes_times_out(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
     server.on("POST", MODEL_PATH, Reply(201, _prediction(server, "starting")))
     server.on("GET", "/v1/predictions/p1", Reply(200, _prediction(server, "processing")))
     engine = ReplicateEngine(_settings(server, poll_timeout=0.2, poll_interval=0.05))
@@ -218,9 +252,20 @@ def test_replicate_prediction_that_never_finishes_times_out(server: FakeProvider
 
 
 def test_replicate_webhook_body_is_parsed() -> None:
-    body = json.dumps({"id": "p9", "status": "succeeded", "output": ["https://x/out.png"], "metrics": {"predict_time": 1.5}})
+    body = json.dumps(
+        {
+            "id": "p9",
+            "status": "succeeded",
+            "output": ["https://x/out.png"],
+            "metrics": {"predict_time": 1.5},
+        }
+    )
     prediction = parse_replicate_webhook(body.encode())
-    assert (prediction.id, prediction.status, prediction.output_urls) == ("p9", "succeeded", ["https://x/out.png"])
+    assert (prediction.id, prediction.status, prediction.output_urls) == (
+        "p9",
+        "succeeded",
+        ["https://x/out.png"],
+    )
     assert prediction.done
 
 
@@ -235,7 +280,11 @@ def test_replicate_webhook_signature_is_verified() -> None:
     body = b'{"id": "p1", "status": "succeeded"}'
     signed = b"msg_1.1700000000." + body
     signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    headers = {"webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": f"v1,{signature}"}
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": "1700000000",
+        "webhook-signature": f"v1,{signature}",
+    }
     assert verify_replicate_webhook(headers, body, secret, now=1700000010)
     assert not verify_replicate_webhook(headers, body + b" ", secret, now=1700000010)
     assert not verify_replicate_webhook(headers, body, secret, now=1700009999)  # too old
@@ -244,13 +293,20 @@ def test_replicate_webhook_signature_is_verified() -> None:
 # OpenAI ------------------------------------------------------------------------------
 
 
-def test_openai_edit_sends_multipart_and_decodes_b64(server: FakeProvider, astronaut_png: bytes) -> None:
+def test_openai_edit_sends_multipart_and_decodes_b64(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
     server.on(
         "POST",
         "/v1/images/edits",
-        Reply(200, {"created": 1700000000, "data": [{"b64_json": base64.b64encode(RESULT_PNG).decode()}]}),
+        Reply(
+            200,
+            {"created": 1700000000, "data": [{"b64_json": base64.b64encode(RESULT_PNG).decode()}]},
+        ),
     )
-    [image] = OpenAIImagesEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png, aspect_ratio="3:4"))
+    [image] = OpenAIImagesEngine(_settings(server), sleep=lambda s: None).render(
+        _request(astronaut_png, aspect_ratio="3:4")
+    )
     assert (image.width, image.height) == (768, 1024)
     [call] = server.received("POST", "/v1/images/edits")
     assert call.headers["authorization"] == "Bearer sk-test"
@@ -258,19 +314,28 @@ def test_openai_edit_sends_multipart_and_decodes_b64(server: FakeProvider, astro
     assert form["model"] == "gpt-image-1"
     assert form["size"] == "1024x1536"
     assert "corporate headshot" in form["prompt"].lower()
-    filename, content_type, data = form["image"]
+    _filename, content_type, data = form["image"]
     assert content_type == "image/png" and Image.open(io.BytesIO(data)).size == (512, 512)
 
 
 def test_openai_auth_error_is_not_retried(server: FakeProvider, astronaut_png: bytes) -> None:
-    server.on("POST", "/v1/images/edits", Reply(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}))
+    server.on(
+        "POST",
+        "/v1/images/edits",
+        Reply(
+            401,
+            {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}},
+        ),
+    )
     with pytest.raises(ProviderError) as caught:
         OpenAIImagesEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
     assert caught.value.code == "auth" and "Incorrect API key" in caught.value.message
     assert len(server.received("POST", "/v1/images/edits")) == 1
 
 
-def test_openai_answer_without_image_is_a_bad_response(server: FakeProvider, astronaut_png: bytes) -> None:
+def test_openai_answer_without_image_is_a_bad_response(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
     server.on("POST", "/v1/images/edits", Reply(200, {"created": 1, "data": []}))
     with pytest.raises(ProviderError) as caught:
         OpenAIImagesEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
@@ -283,8 +348,17 @@ SD3 = "/v2beta/stable-image/generate/sd3"
 
 
 def test_stability_image_to_image_request_shape(server: FakeProvider, astronaut_png: bytes) -> None:
-    server.on("POST", SD3, Reply(200, {"image": base64.b64encode(RESULT_PNG).decode(), "finish_reason": "SUCCESS", "seed": 7}))
-    [image] = StabilityEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
+    server.on(
+        "POST",
+        SD3,
+        Reply(
+            200,
+            {"image": base64.b64encode(RESULT_PNG).decode(), "finish_reason": "SUCCESS", "seed": 7},
+        ),
+    )
+    [image] = StabilityEngine(_settings(server), sleep=lambda s: None).render(
+        _request(astronaut_png)
+    )
     assert image.engine == "stability" and image.metadata["provider"]["seed"] == 7
     [call] = server.received("POST", SD3)
     assert call.headers["authorization"] == "Bearer sk-stab"
@@ -297,20 +371,48 @@ def test_stability_image_to_image_request_shape(server: FakeProvider, astronaut_
 
 
 def test_stability_raw_image_answer_is_accepted(server: FakeProvider, astronaut_png: bytes) -> None:
-    server.on("POST", SD3, Reply(200, RESULT_PNG, {"Content-Type": "image/png", "finish-reason": "SUCCESS", "seed": "7"}))
-    [image] = StabilityEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
+    server.on(
+        "POST",
+        SD3,
+        Reply(
+            200, RESULT_PNG, {"Content-Type": "image/png", "finish-reason": "SUCCESS", "seed": "7"}
+        ),
+    )
+    [image] = StabilityEngine(_settings(server), sleep=lambda s: None).render(
+        _request(astronaut_png)
+    )
     assert image.width == 1024
 
 
 def test_stability_content_filter_is_reported(server: FakeProvider, astronaut_png: bytes) -> None:
-    server.on("POST", SD3, Reply(200, {"image": base64.b64encode(RESULT_PNG).decode(), "finish_reason": "CONTENT_FILTERED", "seed": 1}))
+    server.on(
+        "POST",
+        SD3,
+        Reply(
+            200,
+            {
+                "image": base64.b64encode(RESULT_PNG).decode(),
+                "finish_reason": "CONTENT_FILTERED",
+                "seed": 1,
+            },
+        ),
+    )
     with pytest.raises(ProviderError) as caught:
         StabilityEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
     assert caught.value.code == "content_filtered"
 
 
-def test_stability_400_carries_the_providers_reason(server: FakeProvider, astronaut_png: bytes) -> None:
-    server.on("POST", SD3, Reply(400, {"id": "e1", "name": "bad_request", "errors": ["strength: must be between 0 and 1"]}))
+def test_stability_400_carries_the_providers_reason(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
+    server.on(
+        "POST",
+        SD3,
+        Reply(
+            400,
+            {"id": "e1", "name": "bad_request", "errors": ["strength: must be between 0 and 1"]},
+        ),
+    )
     with pytest.raises(ProviderError) as caught:
         StabilityEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
     assert caught.value.code == "rejected" and "strength" in caught.value.message
@@ -343,9 +445,21 @@ def test_fal_queue_submit_poll_result_download(server: FakeProvider, astronaut_p
         Reply(202, {"status": "IN_PROGRESS"}),
         Reply(200, {"status": "COMPLETED"}),
     )
-    server.on("GET", f"{FAL_MODEL}/requests/r1", Reply(200, {"images": [{"url": f"{server.url}/files/out.png", "content_type": "image/png"}], "seed": 7}))
+    server.on(
+        "GET",
+        f"{FAL_MODEL}/requests/r1",
+        Reply(
+            200,
+            {
+                "images": [{"url": f"{server.url}/files/out.png", "content_type": "image/png"}],
+                "seed": 7,
+            },
+        ),
+    )
     server.on("GET", "/files/out.png", Reply(200, RESULT_PNG))
-    [image] = FalEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png, aspect_ratio="16:9"))
+    [image] = FalEngine(_settings(server), sleep=lambda s: None).render(
+        _request(astronaut_png, aspect_ratio="16:9")
+    )
     assert (image.width, image.height) == (1024, 576)
     [submit] = server.received("POST", FAL_MODEL)
     assert submit.headers["authorization"] == "Key fal-key"
@@ -356,15 +470,32 @@ def test_fal_queue_submit_poll_result_download(server: FakeProvider, astronaut_p
 def test_fal_failed_request_is_a_clear_error(server: FakeProvider, astronaut_png: bytes) -> None:
     _fal_submit(server)
     server.on("GET", f"{FAL_MODEL}/requests/r1/status", Reply(200, {"status": "COMPLETED"}))
-    server.on("GET", f"{FAL_MODEL}/requests/r1", Reply(422, {"detail": [{"msg": "image_url could not be loaded"}]}))
+    server.on(
+        "GET",
+        f"{FAL_MODEL}/requests/r1",
+        Reply(422, {"detail": [{"msg": "image_url could not be loaded"}]}),
+    )
     with pytest.raises(ProviderError) as caught:
         FalEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
     assert caught.value.code == "prediction_failed"
     assert "could not be loaded" in caught.value.message
 
 
-def test_fal_refuses_to_send_its_key_to_another_host(server: FakeProvider, astronaut_png: bytes) -> None:
-    server.on("POST", FAL_MODEL, Reply(200, {"request_id": "r1", "status_url": "http://evil.example/s", "response_url": "http://evil.example/r"}))
+def test_fal_refuses_to_send_its_key_to_another_host(
+    server: FakeProvider, astronaut_png: bytes
+) -> None:
+    server.on(
+        "POST",
+        FAL_MODEL,
+        Reply(
+            200,
+            {
+                "request_id": "r1",
+                "status_url": "http://evil.example/s",
+                "response_url": "http://evil.example/r",
+            },
+        ),
+    )
     with pytest.raises(ProviderError) as caught:
         FalEngine(_settings(server), sleep=lambda s: None).render(_request(astronaut_png))
     assert caught.value.code == "bad_response"
@@ -373,8 +504,12 @@ def test_fal_refuses_to_send_its_key_to_another_host(server: FakeProvider, astro
 # Keys ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine_class", [ReplicateEngine, OpenAIImagesEngine, StabilityEngine, FalEngine])
-def test_engine_without_key_is_unavailable_and_refuses_to_render(engine_class, astronaut_png: bytes) -> None:
+@pytest.mark.parametrize(
+    "engine_class", [ReplicateEngine, OpenAIImagesEngine, StabilityEngine, FalEngine]
+)
+def test_engine_without_key_is_unavailable_and_refuses_to_render(
+    engine_class, astronaut_png: bytes
+) -> None:
     engine = engine_class(ProviderSettings())
     assert engine.availability().available is False
     with pytest.raises(EngineUnavailable):

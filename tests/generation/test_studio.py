@@ -74,8 +74,12 @@ def test_output_size_follows_quality_and_ratio(
 @pytest.mark.parametrize(("fmt", "pil_format", "mime"), [("jpeg", "JPEG", "image/jpeg"),
                                                          ("webp", "WEBP", "image/webp"),
                                                          ("png", "PNG", "image/png")])  # fmt: skip
-def test_output_format_mime_and_no_exif(astronaut_jpeg: bytes, fmt: str, pil_format: str, mime: str) -> None:
-    request = RenderRequest(source=astronaut_jpeg, style=style_by_slug("medical"), output_format=fmt)
+def test_output_format_mime_and_no_exif(
+    astronaut_jpeg: bytes, fmt: str, pil_format: str, mime: str
+) -> None:
+    request = RenderRequest(
+        source=astronaut_jpeg, style=style_by_slug("medical"), output_format=fmt
+    )
     [image] = ENGINE.render(request)
     decoded = Image.open(io.BytesIO(image.data))
     assert decoded.format == pil_format
@@ -89,12 +93,16 @@ def test_jpeg_output_is_300_dpi(astronaut_png: bytes) -> None:
 
 
 def test_same_seed_gives_identical_bytes(astronaut_png: bytes) -> None:
-    request = RenderRequest(source=astronaut_png, style=style_by_slug("executive"), seed=42, variation=2)
+    request = RenderRequest(
+        source=astronaut_png, style=style_by_slug("executive"), seed=42, variation=2
+    )
     assert ENGINE.render(request)[0].data == ENGINE.render(request)[0].data
 
 
 def test_each_variation_in_a_batch_differs_visibly(astronaut_png: bytes) -> None:
-    batch = ENGINE.render(RenderRequest(source=astronaut_png, style=style_by_slug("corporate"), seed=9, count=4))
+    batch = ENGINE.render(
+        RenderRequest(source=astronaut_png, style=style_by_slug("corporate"), seed=9, count=4)
+    )
     pixels = [_pixels(image.data) for image in batch]
     for i in range(len(pixels)):
         for j in range(i + 1, len(pixels)):
@@ -102,16 +110,22 @@ def test_each_variation_in_a_batch_differs_visibly(astronaut_png: bytes) -> None
 
 
 def test_variation_metadata_records_its_index(astronaut_png: bytes) -> None:
-    batch = ENGINE.render(RenderRequest(source=astronaut_png, style=style_by_slug("actor"), count=3, variation=1))
+    batch = ENGINE.render(
+        RenderRequest(source=astronaut_png, style=style_by_slug("actor"), count=3, variation=1)
+    )
     assert [image.metadata["variation"] for image in batch] == [1, 2, 3]
 
 
 def test_metadata_says_what_changed_and_what_did_not(astronaut_png: bytes) -> None:
-    [image] = ENGINE.render(RenderRequest(source=astronaut_png, style=style_by_slug("casual-professional")))
+    [image] = ENGINE.render(
+        RenderRequest(source=astronaut_png, style=style_by_slug("casual-professional"))
+    )
     assert image.engine == "studio"
     assert image.metadata["engine"] == "studio"
     assert image.metadata["generative"] is False
-    assert {"framing", "backdrop", "lighting", "skin retouch (face only)"} <= set(image.metadata["changes"])
+    assert {"framing", "backdrop", "lighting", "skin retouch (face only)"} <= set(
+        image.metadata["changes"]
+    )
     assert {"clothes", "pose", "expression"} <= set(image.metadata["unchanged"])
     assert "does not change clothes, pose or expression" in image.metadata["note"]
 
@@ -123,7 +137,9 @@ def test_a_cat_is_refused_as_no_face(cat_png: bytes) -> None:
 
 
 def test_no_light_halo_against_a_dark_backdrop(astronaut_png: bytes) -> None:
-    style = StyleSpec("dark", "Dark", "", backdrop="brand", brand_color="#161616", light="flat", grade="neutral")
+    style = StyleSpec(
+        "dark", "Dark", "", backdrop="brand", brand_color="#161616", light="flat", grade="neutral"
+    )
     composition = ENGINE.compose(RenderRequest(source=astronaut_png, style=style))
     person = (composition.alpha >= 128).astype(np.uint8)
     near = cv2.dilate(person, np.ones((3, 3), np.uint8))
@@ -145,7 +161,9 @@ def test_brand_backdrop_shows_the_team_colour(astronaut_png: bytes) -> None:
 def test_custom_backdrop_image_is_used(astronaut_png: bytes) -> None:
     stripes = np.zeros((400, 600, 3), np.uint8)
     stripes[:, :, 1] = 200  # a green wall
-    style = StyleSpec("custom", "Custom", "", backdrop="custom", custom_backdrop=encode_image(stripes, "png"))
+    style = StyleSpec(
+        "custom", "Custom", "", backdrop="custom", custom_backdrop=encode_image(stripes, "png")
+    )
     composition = ENGINE.compose(RenderRequest(source=astronaut_png, style=style))
     corner = composition.image[:40, :40].reshape(-1, 3).mean(axis=0)
     assert corner[1] > 150 and corner[0] < 60
