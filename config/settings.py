@@ -280,3 +280,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- characters ---
+# The character studio: biggest reference image (upload or link), how long and how many
+# redirects a reference link may take, seconds before a silent job is reconciled, and
+# the Celery queue its jobs go to (a separate worker pool may serve heavy sheet renders).
+CHARACTERS_MAX_REFERENCE_BYTES = env.int("CHARACTERS_MAX_REFERENCE_MB", default=15) * 1024 * 1024
+CHARACTERS_URL_FETCH_SECONDS = env.float("CHARACTERS_URL_FETCH_SECONDS", default=10.0)
+CHARACTERS_URL_MAX_REDIRECTS = env.int("CHARACTERS_URL_MAX_REDIRECTS", default=3)
+CHARACTERS_JOB_TIMEOUT_SECONDS = env.int("CHARACTERS_JOB_TIMEOUT_SECONDS", default=600)
+CHARACTERS_TASK_QUEUE = env.str("CHARACTERS_TASK_QUEUE", default="celery")
+# A worker can die mid-job; no character version may stay queued or processing forever.
+CELERY_BEAT_SCHEDULE["characters-reconcile"] = {"task": "characters.reconcile", "schedule": 60.0}

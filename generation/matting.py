@@ -71,7 +71,13 @@ def refine_mask(
     refined = fast_guided_filter(grey, mask_small.astype(np.float32), radius, eps)
     # A smoothstep from 0.15 to 0.85 (as a table): keeps soft hair edges, drops the
     # faint outer skirt where the coarse model bleeds into the background.
-    return cv2.LUT(cv2.convertScaleAbs(refined, alpha=255.0), SMOOTHSTEP_LUT)
+    alpha = cv2.LUT(cv2.convertScaleAbs(refined, alpha=255.0), SMOOTHSTEP_LUT)
+    # Where the person and the background are equally dark (dark hair on a dark wall)
+    # the grey guide cannot tell them apart and the filter bites holes inside the
+    # edge: where the coarse mask is sure, a little inside its edge, stay opaque.
+    sure = cv2.erode((mask_small > 0.97).astype(np.uint8), np.ones((3, 3), np.uint8))
+    sure = cv2.resize(sure * 255, (alpha.shape[1], alpha.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return cv2.max(alpha, sure)
 
 
 def _local_mean(image: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:

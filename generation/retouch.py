@@ -51,6 +51,8 @@ def smooth_skin(image: np.ndarray, landmarks: FaceLandmarks, strength: float) ->
     x0, y0, x1, y1 = _region(oval, image.shape, face_h * 0.05)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return image
+    # Even sides: the half-size pass is then an exact 2x area resize (OpenCV's fast path).
+    x1, y1 = x0 + (x1 - x0) // 2 * 2, y0 + (y1 - y0) // 2 * 2
     crop = image[y0:y1, x0:x1]
     keep_out = [
         landmarks.polygon(EYE_IMAGE_LEFT),

@@ -25,7 +25,6 @@ from .framing import EYE_LINE, MAX_ZOOM, Crop, plan_crop
 from .imaging import encode_image, load_image
 from .interface import OUTPUT_FORMATS, Availability, RenderedImage, RenderRequest, StyleSpec
 from .vision import (
-    FACE_OVAL,
     SEGMENT_LONG_SIDE,
     FaceAnalysis,
     FaceLandmarks,
@@ -130,10 +129,13 @@ def prepare(source: bytes) -> Prepared:
         raise NoFace("We could not find a face in this photo.")
     small, factor = downscale(array, SEGMENT_LONG_SIDE)
     mask = segment_person(array)
-    face = np.zeros(mask.shape, np.uint8)
-    oval = analysis.landmarks.polygon(FACE_OVAL) / factor
-    cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
-    mask = matting.refine_with_colour(small, mask, face.astype(np.float32))
+    # The colour check targets the model's usual error, background claimed beside the
+    # neck and shoulders; above the chin it would punch holes in dark hair on a dark
+    # wall, so everything down to the chin is protected.
+    head = np.zeros(mask.shape, np.uint8)
+    chin_row = int(float(analysis.landmarks.chin[1]) / factor)
+    head[: max(0, chin_row)] = 1
+    mask = matting.refine_with_colour(small, mask, head.astype(np.float32))
     return Prepared(image=image, array=array, analysis=analysis, mask=mask)
 
 
@@ -172,8 +174,7 @@ class Composition:
     """The finished frame and the parts it was made from (kept for tests and checks).
 
     The pipeline runs at a working size no larger than the photo's own detail in the
-    crop (at least half the output): scaling a small source up first would only make
-    every step slower. `alpha`, `backdrop` and `work_image` are at that working size;
+    crop (see `working_frame`). `alpha`, `backdrop` and `work_image` are at that working size;
     `image` is the final frame after the last Lanczos resize.
     """
 
@@ -203,10 +204,16 @@ def _place_source(
     dy1 = min(height, round((sy1 - crop.y) * scale))
     if dx1 - dx0 < 1 or dy1 - dy0 < 1:
         return frame, inside
-    part = prepared.image.resize(
-        (dx1 - dx0, dy1 - dy0), Image.Resampling.LANCZOS, box=(sx0, sy0, sx1, sy1)
-    )
-    frame[dy0:dy1, dx0:dx1] = np.asarray(part)
+    if scale == 1.0 and float(crop.x).is_integer() and float(crop.y).is_integer():
+        # Working at the photo's own resolution: a plain copy, no resampling at all.
+        frame[dy0:dy1, dx0:dx1] = prepared.array[
+            int(sy0) : int(sy0) + dy1 - dy0, int(sx0) : int(sx0) + dx1 - dx0
+        ]
+    else:
+        part = prepared.image.resize(
+            (dx1 - dx0, dy1 - dy0), Image.Resampling.LANCZOS, box=(sx0, sy0, sx1, sy1)
+        )
+        frame[dy0:dy1, dx0:dx1] = np.asarray(part)
     inside[dy0:dy1, dx0:dx1] = 1
     return frame, inside
 
@@ -263,16 +270,25 @@ def _backdrop(
     return backdrops.to_uint8(painted, rng)
 
 
-MIN_WORK_SCALE = 0.5
+def working_frame(crop: Crop, size: tuple[int, int]) -> tuple[Crop, tuple[int, int]]:
+    """The crop and size the pipeline runs at, so the photo is resampled exactly once.
 
-
-def working_size(crop: Crop, size: tuple[int, int]) -> tuple[int, int]:
-    """The size the pipeline runs at: the photo's own resolution inside the crop, but
-    never under half the output (edges and retouch need some pixels) nor over it."""
-    width, height = size
-    native = crop.height / height
-    scale = min(1.0, max(MIN_WORK_SCALE, native))
-    return max(16, round(width * scale)), max(16, round(height * scale))
+    A photo with more detail in the crop than the output is resampled (Lanczos) to
+    the output size up front. A photo with less is worked at its own resolution (the
+    crop snapped to whole pixels, a plain copy) and Lanczos-resized to the output at the
+    very end: upscaling first would only make every step slower.
+    """
+    if crop.height >= size[1]:
+        return crop, size
+    work = (max(16, round(crop.width)), max(16, round(crop.height)))
+    snapped = replace(
+        crop,
+        x=float(round(crop.x)),
+        y=float(round(crop.y)),
+        width=float(work[0]),
+        height=float(work[1]),
+    )
+    return snapped, work
 
 
 def compose_portrait(
@@ -302,7 +318,7 @@ def compose_portrait(
         x_offset=variation.x_offset + x_offset,
         max_zoom=max_zoom,
     )
-    work = working_size(crop, size)
+    crop, work = working_frame(crop, size)
     work_w = work[0]
     scale = work_w / crop.width
     frame, inside = _place_source(prepared, crop, work)

@@ -89,7 +89,19 @@ def downscale(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     if factor <= 1.0:
         return image, 1.0
     size = (max(1, round(width / factor)), max(1, round(height / factor)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
+    return shrink(image, size), width / size[0]
+
+
+def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Downscale: an integer-factor area pass (OpenCV's fast path; a non-integer area
+    resize costs ~10 ms even at 512 px) then a bilinear step for the remainder."""
+    height, width = image.shape[:2]
+    whole = int(min(width / size[0], height / size[1]))
+    if whole >= 2:
+        image = cv2.resize(image, (width // whole, height // whole), interpolation=cv2.INTER_AREA)
+    if (image.shape[1], image.shape[0]) == tuple(size):
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,19 @@ def test_sketch_is_monochrome(portrait: np.ndarray) -> None:
     assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
 
 
-def test_expression_sheet_is_a_labelled_3x3_grid(astronaut_png: bytes) -> None:
-    render = render_character(
-        CharacterRequest(reference=astronaut_png, template="expression-sheet", art_style="anime")
+@pytest.fixture(scope="module")
+def expression_sheet(astronaut_png: bytes):
+    request = CharacterRequest(
+        reference=astronaut_png,
+        template="expression-sheet",
+        art_style="ghibli",
+        description="red scarf",
     )
+    return render_character(request)
+
+
+def test_expression_sheet_is_a_labelled_3x3_grid(expression_sheet) -> None:
+    render = expression_sheet
     meta = render.image.metadata
     assert meta["grid"] == [3, 3]
     assert meta["labels"] == [label for label, _, _ in EXPRESSIONS]
@@ -66,15 +75,8 @@ def test_expression_sheet_is_a_labelled_3x3_grid(astronaut_png: bytes) -> None:
     assert all(w > 250 and h > 200 for _, _, w, h in boxes)
 
 
-def test_every_panel_prompt_names_its_expression_and_the_art_style(astronaut_png: bytes) -> None:
-    render = render_character(
-        CharacterRequest(
-            reference=astronaut_png,
-            template="expression-sheet",
-            art_style="ghibli",
-            description="red scarf",
-        )
-    )
+def test_every_panel_prompt_names_its_expression_and_the_art_style(expression_sheet) -> None:
+    render = expression_sheet
     for panel, (_label, prompt, _) in zip(render.panels, EXPRESSIONS, strict=True):
         assert prompt in panel["prompt"]
         assert "watercolour" in panel["prompt"] and "red scarf" in panel["prompt"]
