@@ -85,8 +85,12 @@ def ledger_ops_per_second() -> tuple[float, bool]:
     from credits import services as s
     from tests.factories import MembershipFactory, TeamFactory
 
-    team = TeamFactory()
-    users = [MembershipFactory(team=team).user for _ in range(THREADS)]
+    run = time.time_ns()
+    team = TeamFactory(slug=f"bench-{run}")
+    users = [
+        MembershipFactory(team=team, user__email=f"bench{run}-{i}@example.com").user
+        for i in range(THREADS)
+    ]
     for user in users:
         s.credits_grant(
             team_id=team.id,

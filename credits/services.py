@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from common.errors import ApplicationError, Conflict, InsufficientCredits, NotFound
 from credits.models import (
@@ -72,9 +73,27 @@ def account_member(*, team_id: int, user_id: int) -> Account:
     return account
 
 
+_system_accounts: dict[str, Account] = {}
+
+
 def account_system(code: SystemAccount) -> Account:
-    account, _ = Account.objects.get_or_create(kind=AccountKind.SYSTEM, system_code=code)
+    """System accounts are created at migrate time (credits.apps), so a cached row is a
+    committed row; the cache is dropped whenever post_migrate runs (migrate, test flush)."""
+    account = _system_accounts.get(code)
+    if account is None:
+        account, created = Account.objects.get_or_create(kind=AccountKind.SYSTEM, system_code=code)
+        if not created:  # a row made by this very transaction could still roll back
+            _system_accounts[code] = account
     return account
+
+
+def system_accounts_ensure(**kwargs) -> None:
+    """post_migrate: make every system account exist, committed, and forget cached ids."""
+    _system_accounts.clear()
+    for code in SystemAccount:
+        _system_accounts[code] = Account.objects.get_or_create(
+            kind=AccountKind.SYSTEM, system_code=code
+        )[0]
 
 
 # --- the one posting primitive ----------------------------------------------------------
@@ -113,21 +132,22 @@ def _post(
     legs = [(account, delta) for account, delta in legs if delta != 0]
     if sum(delta for _, delta in legs) != 0:
         raise ValueError("A transaction's entries must sum to zero.")
-    try:
-        # Inserting the key first makes a concurrent duplicate wait on the unique index
-        # and then fail, instead of both passing a check and both moving credits.
-        with transaction.atomic():
-            tx = Transaction.objects.create(
-                idempotency_key=key,
-                kind=kind,
-                category=category,
-                team_id=team_id,
-                actor_id=actor_id,
-                memo=memo[:300],
-                reference=reference,
-                metadata=metadata or {},
-            )
-    except IntegrityError:
+    # Inserting the key first makes a concurrent duplicate wait on the unique index and
+    # then do nothing, instead of both passing a check and both moving credits.
+    tx = _insert_once(
+        Transaction(
+            idempotency_key=key,
+            kind=kind,
+            category=category,
+            team_id=team_id,
+            actor_id=actor_id,
+            memo=memo[:300],
+            reference=reference,
+            metadata=metadata or {},
+            created_at=timezone.now(),
+        )
+    )
+    if tx is None:
         return Movement(transaction=Transaction.objects.get(idempotency_key=key), created=False)
 
     for account, delta in sorted(legs, key=lambda leg: leg[0].pk):
@@ -145,6 +165,38 @@ def _post(
         [Entry(transaction=tx, account=account, amount=delta) for account, delta in legs]
     )
     return Movement(transaction=tx, created=True)
+
+
+def _insert_once(tx: Transaction) -> Transaction | None:
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id: one round trip,
+    no savepoint. Returns the saved row, or None when the key already exists."""
+    columns = [
+        "idempotency_key",
+        "kind",
+        "category",
+        "team_id",
+        "actor_id",
+        "memo",
+        "reference",
+        "metadata",
+        "created_at",
+    ]
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(Transaction._meta.db_table)
+    fields = [Transaction._meta.get_field(name) for name in columns]
+    values = [field.get_db_prep_save(getattr(tx, field.attname), connection) for field in fields]
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    # Identifiers come from the model's meta and are quoted; every value is a parameter.
+    sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks}) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    tx.pk = row[0]
+    tx._state.adding = False
+    return tx
 
 
 def _short_message(account: Account, needed: int) -> str:
@@ -352,9 +404,6 @@ def credits_hold(
 ) -> Hold:
     """Member allocation -> holds. Raises InsufficientCredits (nothing written) if short."""
     _check_amount(amount)
-    existing = Hold.objects.filter(key=key).first()
-    if existing is not None:
-        return existing
     member = account_member(team_id=team_id, user_id=user_id)
     movement = _post(
         key=f"hold:{key}",

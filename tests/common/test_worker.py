@@ -57,6 +57,14 @@ def _ping_through(app: Celery, worker: subprocess.Popen) -> int:
         assert worker.poll() is None, "the worker died"
 
 
+@pytest.fixture(autouse=True)
+def _probe_uses_its_own_broker(monkeypatch):
+    # Celery lets CELERY_BROKER_URL in the environment override the app's own broker;
+    # CI sets it, so the probe apps below would silently talk to another broker.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
+
+
 def test_worker_runs_a_task_on_the_filesystem_broker(tmp_path):
     folders = {name: tmp_path / name for name in ("queue", "processed", "results", "control")}
     for folder in folders.values():

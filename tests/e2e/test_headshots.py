@@ -8,7 +8,6 @@ from PIL import Image
 from credits import services as credits_services
 from headshots.models import HeadshotGeneration
 from tests.factories import MembershipFactory, TeamFactory
-from tests.headshots.conftest import media, worker_process  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +17,7 @@ def test_member_uploads_sees_score_generates_watches_progress_favourites_and_dow
     login,
     screenshot,
     worker_process,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     from skimage import data
 
