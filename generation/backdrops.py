@@ -86,10 +86,15 @@ def studio_grey(
 
 
 def white(width: int, height: int, rng: np.random.Generator, tweak: BackdropTweak) -> np.ndarray:
+    """Near-white seamless paper; variations shift it a little lighter/darker and
+    warmer/cooler (hue > 0 warms)."""
     xs, ys = _grid(width, height)
-    dist = np.sqrt((xs - 0.5) ** 2 + (ys - 0.4) ** 2)
-    top = 0.965 + 0.02 * tweak.tone
-    painted = np.clip(top - 0.07 * dist, 0, 1)[:, :, None] * np.array([1.0, 1.0, 1.0], np.float32)
+    cx = 0.42 if tweak.flip else 0.58
+    dist = np.sqrt((xs - cx) ** 2 + (ys - 0.4) ** 2)
+    top = 0.955 + 0.03 * tweak.tone
+    warm = float(np.clip(tweak.hue / 20.0, -1.0, 1.0)) * 0.025
+    tint = np.array([1.0 + warm, 1.0, 1.0 - warm], np.float32)
+    painted = np.clip(top - 0.1 * dist, 0, 1)[:, :, None] * tint
     return _upscale(painted.astype(np.float32), width, height)
 
 

