@@ -89,6 +89,21 @@ class Inspection:
     def codes(self) -> list[str]:
         return [issue.code for issue in self.issues]
 
+    def as_dict(self) -> dict:
+        """JSON-ready, for an API answer or a model field."""
+        return {
+            "score": self.score,
+            "ok": self.ok,
+            "issues": [
+                {"code": i.code, "message": i.message, "blocking": i.blocking} for i in self.issues
+            ],
+            "face_box": list(self.face_box) if self.face_box else None,
+            "width": self.width,
+            "height": self.height,
+            "faces": self.faces,
+            "measures": dict(self.measures),
+        }
+
 
 def _issue(code: str, message: str | None = None) -> Issue:
     return Issue(code, message or MESSAGES[code], _PENALTIES[code][1])

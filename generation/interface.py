@@ -6,9 +6,7 @@ engines can be tested without a database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Literal, Protocol, runtime_checkable
 
 BackdropKind = Literal[
@@ -53,10 +51,6 @@ def output_size(aspect_ratio: str, quality: str = "standard") -> tuple[int, int]
     if aw >= ah:
         return long_side, round(long_side * ah / aw)
     return round(long_side * aw / ah), long_side
-
-
-def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping or {}))
 
 
 @dataclass(frozen=True)
@@ -138,10 +132,11 @@ class RenderedImage:
     seed: int
     engine: str
     model: str
-    metadata: Mapping[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "metadata", _frozen(self.metadata))
+        # A plain dict copy: callers store it in a JSONField as it is.
+        object.__setattr__(self, "metadata", dict(self.metadata or {}))
 
     @property
     def extension(self) -> str:

@@ -82,3 +82,11 @@ def test_face_cut_off_at_the_edge_is_reported() -> None:
     result = inspect_upload(face_photo("obama_partial_face.jpg"))
     assert not result.ok
     assert "face_cut_off" in result.codes
+
+
+def test_inspection_serialises_for_the_api(cat_png: bytes) -> None:
+    import json
+
+    payload = json.loads(json.dumps(inspect_upload(cat_png).as_dict()))
+    assert payload["ok"] is False
+    assert {"code": "no_face", "blocking": True}.items() <= payload["issues"][-1].items()

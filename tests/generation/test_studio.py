@@ -185,3 +185,10 @@ def test_reusing_a_request_with_another_style_changes_the_look(astronaut_png: by
     white = _pixels(ENGINE.render(request)[0].data)
     dark = _pixels(ENGINE.render(replace(request, style=style_by_slug("cinematic")))[0].data)
     assert np.abs(white - dark).mean() > 20
+
+
+def test_metadata_is_json_serialisable(astronaut_png: bytes) -> None:
+    import json
+
+    [image] = ENGINE.render(RenderRequest(source=astronaut_png, style=style_by_slug("model")))
+    assert json.loads(json.dumps(image.metadata))["style"] == "model"
