@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts.models import User
 from credits import services as credits_services
+from staff.selectors import site_settings
 from teams import services as teams_services
 
 
@@ -15,11 +16,12 @@ def user_onboard(*, user: User) -> None:
     Idempotent: the bonus is keyed by the user, the personal team is fetched if it exists.
     """
     team = teams_services.team_create_personal(user=user)
-    if settings.CREDITS_SIGNUP_BONUS > 0:
+    bonus = site_settings().signup_bonus
+    if bonus > 0:
         credits_services.credits_grant(
             team_id=team.id,
             user_id=user.id,
-            amount=settings.CREDITS_SIGNUP_BONUS,
+            amount=bonus,
             category=credits_services.Category.BONUS,
             key=f"signup-bonus:{user.id}",
             memo="Welcome bonus",

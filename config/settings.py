@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "billing",
     "headshots",
     "characters",
+    "staff",
 ]
 
 MIDDLEWARE = [

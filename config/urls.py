@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("billing.api_urls")),
     path("", include("headshots.api_urls")),
     path("characters/", include("characters.api_urls")),
+    path("admin/", include("staff.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

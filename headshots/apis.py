@@ -18,6 +18,7 @@ from common.errors import ApplicationError
 from headshots import exports, files, selectors, services
 from headshots.models import AspectRatio, Event, Quality, Status
 from headshots.pricing import EXTRA_IMAGE_COST, MAX_BATCH_SIZE, PREMIUM_SURCHARGE, QUALITY_SURCHARGE
+from staff.selectors import site_settings
 
 
 def _client_key(request) -> str | None:
@@ -117,14 +118,14 @@ class HeadshotConfigApi(APIView):
                 {"value": v, "label": label, "surcharge": QUALITY_SURCHARGE[v]}
                 for v, label in Quality.choices
             ],
-            "batch_size": {"min": 1, "max": MAX_BATCH_SIZE},
+            "batch_size": {"min": 1, "max": site_settings().max_batch_size},
             "pricing": {
                 "premium_surcharge": PREMIUM_SURCHARGE,
                 "extra_image": EXTRA_IMAGE_COST,
                 "quality_surcharge": QUALITY_SURCHARGE,
             },
             "max_upload_mb": settings.HEADSHOT_MAX_UPLOAD_BYTES // (1024 * 1024),
-            "retention_minutes": settings.HEADSHOT_RETENTION_MINUTES,
+            "retention_minutes": site_settings().retention_minutes,
         }
         return Response(self.OutputSerializer(data).data)
 

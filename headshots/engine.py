@@ -13,6 +13,7 @@ from django.conf import settings
 import generation
 from generation.errors import GenerationError
 from headshots.models import Backdrop, HeadshotStyle, TeamStylePolicy
+from staff.selectors import site_settings
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ EngineError = GenerationError
 
 def provider_settings() -> generation.ProviderSettings:
     return generation.ProviderSettings(
-        engine_preset=settings.ENGINE_PRESET,
+        engine_preset=site_settings().engine_preset,
         replicate_api_token=settings.REPLICATE_API_TOKEN,
         openai_api_key=settings.OPENAI_API_KEY,
         stability_api_key=settings.STABILITY_API_KEY,
@@ -113,7 +114,7 @@ def render_one(
     identity_threshold: float | None = None,
 ) -> RenderOutcome:
     """One delivered image (re-rendered on a failed identity check), in every format we store."""
-    engine = generation.engine_for_preset(settings.ENGINE_PRESET, provider_settings())
+    engine = generation.engine_for_preset(site_settings().engine_preset, provider_settings())
     request = generation.RenderRequest(
         source=source,
         style=spec,
@@ -128,7 +129,7 @@ def render_one(
         request,
         threshold=identity_threshold
         if identity_threshold is not None
-        else generation.DEFAULT_IDENTITY_THRESHOLD,
+        else site_settings().identity_threshold,
         max_attempts=settings.HEADSHOT_IDENTITY_RETRIES,
     )
     accepted = checked.images[0]

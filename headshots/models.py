@@ -199,6 +199,7 @@ class GeneratedImage(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     is_favorite = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

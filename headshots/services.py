@@ -36,8 +36,9 @@ from headshots.models import (
     Quality,
     Status,
 )
-from headshots.pricing import MAX_BATCH_SIZE, headshot_image_cost, headshot_price
+from headshots.pricing import headshot_image_cost, headshot_price
 from headshots.selectors import headshot_get, style_policy_for_team, styles_for_team
+from staff.selectors import site_settings
 from teams import selectors as teams_selectors
 
 logger = logging.getLogger(__name__)
@@ -68,13 +69,14 @@ def headshot_estimate(
             f"Aspect ratio must be one of: {', '.join(AspectRatio.values)}.",
             code="invalid_aspect_ratio",
         )
+    max_batch_size = site_settings().max_batch_size
     if (
         isinstance(batch_size, bool)
         or not isinstance(batch_size, int)
-        or not 1 <= batch_size <= MAX_BATCH_SIZE
+        or not 1 <= batch_size <= max_batch_size
     ):
         raise ApplicationError(
-            f"Batch size must be 1 to {MAX_BATCH_SIZE}.", code="invalid_batch_size"
+            f"Batch size must be 1 to {max_batch_size}.", code="invalid_batch_size"
         )
     style = next((s for s in styles_for_team(team=team) if s.slug == style_slug), None)
     if style is None:
@@ -484,7 +486,7 @@ def headshot_retry(*, user, generation_id: int) -> HeadshotGeneration:
             code="photo_expired",
             status=410,
         )
-    if generation.attempt >= settings.HEADSHOT_MAX_RUNS:
+    if generation.attempt >= site_settings().max_runs:
         raise Conflict(
             "This generation was retried too many times. Start a new one.", code="too_many_retries"
         )
@@ -557,7 +559,7 @@ def headshot_reconcile(*, now=None) -> dict[str, int]:
 def headshot_cleanup_originals(*, now=None) -> int:
     """Delete uploads whose job ended longer ago than the retention window."""
     now = now or timezone.now()
-    cutoff = now - timedelta(minutes=settings.HEADSHOT_RETENTION_MINUTES)
+    cutoff = now - timedelta(minutes=site_settings().retention_minutes)
     expired = HeadshotGeneration.objects.filter(
         finished_at__lt=cutoff, source_deleted_at__isnull=True
     ).exclude(source="")
@@ -677,3 +679,146 @@ def team_style_policy_set(
     policy.save()
     policy.allowed_styles.set(styles)
     return policy
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeadshotRefund:
+    generation: HeadshotGeneration
+    amount: int
+    image_ids: list[int]
+    ledger_keys: list[str]
+
+
+@transaction.atomic
+def headshot_refund(
+    *, generation_id: int, actor_id: int, reason: str, image_ids: list[int] | None = None
+) -> HeadshotRefund:
+    """Give a member back what a generation cost them: all of it, or the listed images' share.
+
+    Staff only: call through `staff.services.staff_headshot_refund`, which checks the actor
+    and writes the audit log. The whole refund is keyed by the generation and an image
+    refund by the image, so refunding the same thing twice finds its key taken (409) and
+    pays nothing; the row lock on the generation serialises two staff clicking at once.
+    A failed generation spent nothing (its hold was released): there is nothing to refund.
+    """
+    if not (reason or "").strip():
+        raise ApplicationError("A refund needs a reason.", code="reason_required")
+    try:
+        generation = HeadshotGeneration.objects.select_for_update().get(pk=int(generation_id))
+    except (HeadshotGeneration.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such headshot.") from None
+    if generation.status in RUNNING:
+        raise Conflict("This generation is still running.", code="still_running")
+    if generation.status == Status.FAILED:
+        raise Conflict(
+            "This generation failed and its credits were already returned: nothing to refund.",
+            code="nothing_to_refund",
+        )
+    images = {image.pk: image for image in generation.images.all()}
+    open_images = [image for image in images.values() if image.refunded_at is None]
+    if image_ids is None:
+        if generation.status == Status.REFUNDED or not open_images:
+            raise Conflict("This generation was already refunded.", code="already_refunded")
+        chosen = open_images
+    else:
+        wanted = list(dict.fromkeys(image_ids))
+        if not wanted:
+            raise ApplicationError("Choose at least one image.", code="images_required")
+        unknown = [pk for pk in wanted if pk not in images]
+        if unknown:
+            raise ApplicationError(
+                f"Not images of this generation: {', '.join(map(str, unknown))}.",
+                code="invalid_images",
+            )
+        chosen = [images[pk] for pk in wanted]
+        done = [image.pk for image in chosen if image.refunded_at is not None]
+        if done:
+            raise Conflict(
+                f"Already refunded: image {', '.join(map(str, done))}.",
+                code="already_refunded",
+            )
+    amount = sum(image.credits for image in chosen)
+    if amount <= 0:
+        raise Conflict("These images cost nothing: nothing to refund.", code="nothing_to_refund")
+    if generation.credits_refunded + amount > generation.credits_used:
+        raise Conflict(
+            f"Only {generation.credits_used - generation.credits_refunded} credits of this "
+            "generation are left to refund.",
+            code="refund_exceeds_spend",
+        )
+    if image_ids is None:
+        legs = [(f"headshot:{generation.pk}:refund", amount)]
+    else:
+        legs = [
+            (f"headshot:{generation.pk}:refund:image:{image.pk}", image.credits)
+            for image in chosen
+            if image.credits > 0
+        ]
+    for key, credits in legs:
+        movement = credits_services.credits_refund(
+            team_id=generation.team_id,
+            user_id=generation.user_id,
+            amount=credits,
+            key=key,
+            actor_id=actor_id,
+            reason=reason.strip(),
+            reference=f"headshot:{generation.pk}",
+        )
+        if not movement.created:
+            raise Conflict("This was already refunded.", code="already_refunded")
+    now = timezone.now()
+    GeneratedImage.objects.filter(pk__in=[image.pk for image in chosen]).update(refunded_at=now)
+    generation.credits_refunded += amount
+    if len(chosen) == len(open_images):
+        generation.status = Status.REFUNDED
+    generation.save(update_fields=["credits_refunded", "status", "updated_at"])
+    return HeadshotRefund(
+        generation=generation,
+        amount=amount,
+        image_ids=[image.pk for image in chosen],
+        ledger_keys=[key for key, _ in legs],
+    )
+
+
+def style_render_sample(*, style_id: int) -> HeadshotStyle:
+    """Render a style on skimage's astronaut and keep it as the style's sample picture.
+
+    Always the studio engine (offline, free, deterministic): a preview must not spend
+    provider money or change when a preset does. scikit-image supplies the test photo.
+    """
+    import io
+
+    import generation as generation_api
+
+    try:
+        from skimage import data as skimage_data
+    except ImportError as error:
+        raise ApplicationError(
+            "Rendering samples needs scikit-image (the astronaut test photo).",
+            code="samples_unavailable",
+        ) from error
+    from PIL import Image
+
+    style = HeadshotStyle.objects.get(pk=style_id)
+    photo = io.BytesIO()
+    Image.fromarray(skimage_data.astronaut()).save(photo, format="JPEG", quality=92)
+    [rendered] = generation_api.get_engine("studio").render(
+        generation_api.RenderRequest(
+            source=engine.normalise(photo.getvalue()),
+            style=engine.style_spec(style),
+            aspect_ratio=AspectRatio.PORTRAIT,
+            quality=Quality.STANDARD,
+            seed=7,
+        )
+    )
+    old = style.sample.name if style.sample else None
+    style.sample.save(
+        f"{style.slug}-{uuid.uuid4().hex[:8]}.jpg", ContentFile(rendered.data), save=False
+    )
+    style.save(update_fields=["sample", "updated_at"])
+    if old:
+        style.sample.storage.delete(old)
+    return style

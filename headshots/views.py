@@ -19,6 +19,7 @@ from credits import selectors as credits_selectors
 from headshots import files, selectors, services
 from headshots.models import AspectRatio, Event, Quality, Status
 from headshots.pricing import MAX_BATCH_SIZE
+from staff.selectors import site_settings
 
 
 class NewHeadshotForm(forms.Form):
@@ -77,7 +78,7 @@ def headshot_new(request: HttpRequest) -> HttpResponse:
             "styles": styles,
             "team": team,
             "balance": credits_selectors.balance_member(team_id=team.id, user_id=request.user.id),
-            "retention_minutes": settings.HEADSHOT_RETENTION_MINUTES,
+            "retention_minutes": site_settings().retention_minutes,
             "submit_token": uuid.uuid4().hex,
         },
     )
@@ -159,7 +160,7 @@ def _detail_context(request: HttpRequest, generation_id: int) -> dict:
         "original_url": files.file_url(generation.source)
         if generation.source and not generation.source_deleted_at
         else None,
-        "retention_minutes": settings.HEADSHOT_RETENTION_MINUTES,
+        "retention_minutes": site_settings().retention_minutes,
     }
 
 
