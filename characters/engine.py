@@ -195,7 +195,13 @@ def render(
         if on_attempt is not None:
             on_attempt(attempt + 1, total)
         if reason is None:
-            return _outcome(rendered, scores, attempts=attempt + 1, rejected=rejected, text_only=reference is None)
+            return _outcome(
+                rendered,
+                scores,
+                attempts=attempt + 1,
+                rejected=rejected,
+                text_only=reference is None,
+            )
         rejected.append({"seed": attempt_seed, **scores, "reason": reason})
     raise CheckFailed(
         f"After {total} renders the result still did not match the character reference "

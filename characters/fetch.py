@@ -89,7 +89,9 @@ def _check(url: str, *, resolver: Resolver, allow: AddressCheck) -> _Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise ReferenceFetchError("That is not a valid URL.", code="reference_url_invalid") from None
+        raise ReferenceFetchError(
+            "That is not a valid URL.", code="reference_url_invalid"
+        ) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ReferenceFetchError(
@@ -228,9 +230,7 @@ def fetch_image(
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise _too_large(max_bytes)
             data = _read_capped(response, max_bytes=max_bytes, deadline=deadline)
-            return Fetched(
-                data=data, content_type=content_type, final_url=current, redirects=hop
-            )
+            return Fetched(data=data, content_type=content_type, final_url=current, redirects=hop)
         finally:
             response.release_conn()
             pool.close()

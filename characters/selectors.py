@@ -173,8 +173,6 @@ def studio_config() -> dict:
         ],
         "art_styles": catalog.art_styles(),
         "sizes": list(catalog.SIZES.items()),
-        "background_surcharge": pricing.character_price(
-            template="headshot", with_background=True
-        )
+        "background_surcharge": pricing.character_price(template="headshot", with_background=True)
         - pricing.character_price(template="headshot"),
     }

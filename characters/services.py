@@ -250,9 +250,9 @@ def _sha(data: bytes | None) -> str:
 
 def _default_name(character: Character, estimate: Estimate) -> str:
     done = character.versions.filter(status=Status.COMPLETED).count()
-    return (
-        f"{catalog.art_style_name(estimate.art_style)} {estimate.template_name} v{done + 1}"
-    )[:MAX_NAME]
+    return (f"{catalog.art_style_name(estimate.art_style)} {estimate.template_name} v{done + 1}")[
+        :MAX_NAME
+    ]
 
 
 # --- generate ---------------------------------------------------------------------------------
@@ -371,9 +371,7 @@ def version_generate(
         version.character_reference_url = regenerated_from.character_reference_url
         version.background_reference_url = regenerated_from.background_reference_url
     if reference is not None:
-        version.character_reference.save(
-            "reference.jpg", ContentFile(reference.jpeg), save=False
-        )
+        version.character_reference.save("reference.jpg", ContentFile(reference.jpeg), save=False)
     if background is not None:
         version.background_reference.save("background.jpg", ContentFile(background), save=False)
     stored = [version.character_reference, version.background_reference]
@@ -663,9 +661,9 @@ def version_reconcile(*, now=None) -> dict[str, int]:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.CHARACTERS_JOB_TIMEOUT_SECONDS)
     stuck = list(
-        CharacterImageVersion.objects.filter(
-            status__in=RUNNING, updated_at__lt=cutoff
-        ).values_list("pk", flat=True)
+        CharacterImageVersion.objects.filter(status__in=RUNNING, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
     )
     counts = {"requeued": 0, "failed": 0}
     for pk in stuck:
@@ -685,9 +683,7 @@ def version_reconcile(*, now=None) -> dict[str, int]:
                 transaction.on_commit(lambda pk=pk: _enqueue(pk))
                 counts["requeued"] += 1
                 continue
-        _fail(
-            version, ApplicationError("The job stopped responding.", code="stuck"), elapsed_ms=0
-        )
+        _fail(version, ApplicationError("The job stopped responding.", code="stuck"), elapsed_ms=0)
         counts["failed"] += 1
     return counts
 
@@ -762,8 +758,7 @@ def version_delete(*, actor, character_id: int, version_id: int) -> None:
         )
     ):
         raise Forbidden(
-            "Only whoever made this version, the character's creator or a team admin can "
-            "delete it."
+            "Only whoever made this version, the character's creator or a team admin can delete it."
         )
     if version.status in RUNNING:
         raise Conflict(
