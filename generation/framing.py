@@ -16,7 +16,7 @@ from .vision import FaceLandmarks
 
 EYE_LINE = 1 / 3  # eyes this far down from the top of the frame
 MAX_FACE_WIDTH_SHARE = 0.5  # cap so the shoulders fit across narrow (9:16) frames
-MAX_ZOOM = 1.3  # how much tighter than asked we go to avoid a cut-off body
+MAX_ZOOM = 1.5  # how much tighter than asked we go to avoid a cut-off body
 MAX_SIDE_SHIFT = 0.10  # how far off-centre (share of frame width) to stay inside the photo
 
 
@@ -60,13 +60,17 @@ def plan_crop(
     # Centre between the eyes and the chin: steadier than the eyes alone on a turned head.
     centre_x = (eye_x + float(landmarks.chin[0])) / 2
     crop_h = landmarks.face_height / share
-    zoom = 1.0
+    # Tighten (keeping the eye line) rather than show the body cut off by the photo's
+    # bottom or side edges: a frame that ends where the photo does, or fits its width.
+    wanted = 1.0
     bottom_room = src_h - eye_y
     if eye_y + crop_h * (1 - EYE_LINE) > src_h and bottom_room > 0:
-        # Tighten (keeping the eye line) so the frame ends where the photo does.
-        fitted = bottom_room / (1 - EYE_LINE)
-        zoom = max(1.0, min(max_zoom, crop_h / fitted))
-        crop_h = crop_h / zoom
+        wanted = crop_h / (bottom_room / (1 - EYE_LINE))
+    crop_w_wanted = crop_h * out_w / out_h
+    if crop_w_wanted > src_w:
+        wanted = max(wanted, crop_w_wanted / src_w)
+    zoom = max(1.0, min(max_zoom, wanted))
+    crop_h = crop_h / zoom
     crop_w = crop_h * out_w / out_h
     y0 = eye_y - crop_h * EYE_LINE
     x0 = centre_x - crop_w / 2 + x_offset * crop_w

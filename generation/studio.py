@@ -218,6 +218,31 @@ def _place_source(
     return frame, inside
 
 
+def _fade_cut_edges(alpha: np.ndarray, inside: np.ndarray, padded: tuple[str, ...]) -> np.ndarray:
+    """Where the frame runs past the photo's side or bottom edge the person is cut by a
+    straight line; fade them into the backdrop over a short distance instead, so it
+    reads as a falloff rather than a cut-out. (We never invent the missing body.)"""
+    height, width = alpha.shape
+    rows = np.flatnonzero(inside.any(axis=1))
+    cols = np.flatnonzero(inside.any(axis=0))
+    if len(rows) == 0 or len(cols) == 0:
+        return alpha
+    feather = max(2.0, 0.07 * width)
+    ramp_x = np.ones(width, np.float32)
+    ramp_y = np.ones(height, np.float32)
+    xs = np.arange(width, dtype=np.float32)
+    ys = np.arange(height, dtype=np.float32)
+    if "left" in padded:
+        ramp_x *= np.clip((xs - cols[0]) / feather, 0.0, 1.0)
+    if "right" in padded:
+        ramp_x *= np.clip((cols[-1] - xs) / feather, 0.0, 1.0)
+    if "bottom" in padded:
+        ramp_y *= np.clip((rows[-1] - ys) / feather, 0.0, 1.0)
+    ramp = ramp_y[:, None] * ramp_x[None, :]
+    ramp = ramp * ramp * (3.0 - 2.0 * ramp)  # smoothstep: no visible start of the fade
+    return (alpha.astype(np.float32) * ramp + 0.5).astype(np.uint8)
+
+
 def _place_mask(prepared: Prepared, crop: Crop, size: tuple[int, int]) -> np.ndarray:
     """The coarse person mask placed on the frame at half size (the guided filter
     solves at that size anyway)."""
@@ -325,7 +350,7 @@ def compose_portrait(
     coarse = _place_mask(prepared, crop, work)
     alpha = matting.refine_mask(frame, coarse, radius=max(2, round(work_w / 128)))
     if crop.padded:
-        alpha = cv2.multiply(alpha, inside)  # no person where there is no photo
+        alpha = _fade_cut_edges(cv2.multiply(alpha, inside), inside, crop.padded)
     face = landmarks.transformed(scale, -crop.x * scale, -crop.y * scale)
 
     subject = frame

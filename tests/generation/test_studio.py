@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from generation import NoFace, RenderRequest, StyleSpec, style_by_slug
-from generation.framing import EYE_LINE, effective_face_share
+from generation.framing import EYE_LINE, MAX_ZOOM, effective_face_share
 from generation.imaging import encode_image, load_rgb_array
 from generation.studio import StudioEngine
 from generation.vision import analyse_faces
@@ -36,9 +36,34 @@ def test_framing_puts_eyes_on_the_line_and_face_at_the_style_share(
     assert landmarks is not None
     eye_line = float(landmarks.eye_center[1]) / image.height
     face_share = landmarks.face_height / image.height
-    expected_share = effective_face_share(style.framing, image.width, image.height)
+    # The style's share, tightened by the recorded zoom when the photo is too narrow or
+    # too short for the frame (a wide frame from a square photo).
+    zoom = image.metadata["changed"]["framing"]["zoom"]
+    assert 1.0 <= zoom <= MAX_ZOOM
+    expected_share = effective_face_share(style.framing, image.width, image.height) * zoom
     assert eye_line == pytest.approx(EYE_LINE, abs=0.025)
     assert face_share == pytest.approx(expected_share, rel=0.08)
+
+
+@pytest.mark.parametrize("ratio", ["1:1", "3:4", "4:5"])
+def test_headshot_ratios_use_the_style_share_unchanged(astronaut_png: bytes, ratio: str) -> None:
+    [image] = ENGINE.render(
+        RenderRequest(source=astronaut_png, style=style_by_slug("corporate"), aspect_ratio=ratio)
+    )
+    assert image.metadata["changed"]["framing"]["zoom"] == 1.0
+
+
+def test_wide_frame_from_a_square_photo_zooms_instead_of_cutting_the_body(
+    astronaut_png: bytes,
+) -> None:
+    [image] = ENGINE.render(
+        RenderRequest(source=astronaut_png, style=style_by_slug("editorial"), aspect_ratio="16:9")
+    )
+    framing = image.metadata["changed"]["framing"]
+    assert framing["zoom"] > 1.0
+    assert (
+        not {"left", "right"} & set(framing["padded_with_backdrop"]) or framing["zoom"] == MAX_ZOOM
+    )
 
 
 def test_linkedin_frames_tighter_than_editorial(astronaut_png: bytes) -> None:
