@@ -217,3 +217,16 @@ def test_metadata_is_json_serialisable(astronaut_png: bytes) -> None:
 
     [image] = ENGINE.render(RenderRequest(source=astronaut_png, style=style_by_slug("model")))
     assert json.loads(json.dumps(image.metadata))["style"] == "model"
+
+
+def test_renders_from_two_threads_match_serial_renders(faces: dict[str, bytes]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests = [
+        RenderRequest(source=faces[name], style=style_by_slug("corporate"), seed=3)
+        for name in ("obama2", "biden")
+    ]
+    serial = [ENGINE.render(request)[0].data for request in requests]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parallel = [result[0].data for result in pool.map(ENGINE.render, requests)]
+    assert parallel == serial
