@@ -137,6 +137,9 @@ class CharacterDetailSerializer(CharacterSerializer):
 
 class CharacterConfigApi(APIView):
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CharacterConfigOutput"
+
         templates = serializers.ListField(child=serializers.DictField())
         art_styles = serializers.ListField(child=serializers.DictField())
         sizes = serializers.ListField(child=serializers.DictField())
@@ -169,12 +172,18 @@ class CharacterConfigApi(APIView):
 
 class CharacterEstimateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CharacterEstimateInput"
+
         template = serializers.ChoiceField(choices=TemplateType.choices)
         art_style = serializers.ChoiceField(choices=ArtStyle.choices, default=ArtStyle.REALISTIC)
         aspect_ratio = serializers.ChoiceField(choices=Size.choices, default=Size.SQUARE)
         background = serializers.BooleanField(default=False)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CharacterEstimateOutput"
+
         credits = serializers.IntegerField()
         template = serializers.CharField()
         art_style = serializers.CharField()
@@ -197,6 +206,9 @@ class CharacterEstimateApi(APIView):
 
 class ProjectListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FilmProjectCreate"
+
         team = serializers.IntegerField()
         name = serializers.CharField(max_length=200)
         description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -229,6 +241,9 @@ class ProjectListCreateApi(APIView):
 
 class ProjectDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FilmProjectUpdate"
+
         name = serializers.CharField(max_length=200, required=False)
         description = serializers.CharField(required=False, allow_blank=True)
 
@@ -254,6 +269,9 @@ class ProjectDetailApi(APIView):
 
 class CharacterListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CharacterCreate"
+
         name = serializers.CharField(max_length=120)
         description = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -279,6 +297,9 @@ class CharacterListCreateApi(APIView):
 
 class CharacterDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CharacterUpdate"
+
         name = serializers.CharField(max_length=120, required=False)
         description = serializers.CharField(required=False, allow_blank=True)
         last_viewed_version = serializers.IntegerField(
@@ -313,6 +334,9 @@ class VersionListGenerateApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     class GenerateSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CharacterVersionGenerate"
+
         version_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
         template = serializers.ChoiceField(choices=TemplateType.choices, required=False)
         art_style = serializers.ChoiceField(choices=ArtStyle.choices, default=ArtStyle.REALISTIC)
@@ -392,6 +416,9 @@ class VersionListGenerateApi(APIView):
 
 class VersionDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CharacterVersionRename"
+
         version_name = serializers.CharField(max_length=255)
 
     @extend_schema(responses=VersionSerializer)

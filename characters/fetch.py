@@ -165,13 +165,14 @@ def fetch_image(
     timeout: float = 10.0,
     max_redirects: int = 3,
     resolver: Resolver = resolve,
-    allow: AddressCheck = address_allowed,
+    allow: AddressCheck | None = None,
 ) -> Fetched:
     """The bytes of the image at `url`, or ReferenceFetchError saying why not.
 
     `resolver` and `allow` exist for tests (a local server is on a loopback address
     that the default rightly refuses); production callers leave them alone.
     """
+    allow = allow or address_allowed
     deadline = time.monotonic() + timeout
     current = url.strip()
     for hop in range(max_redirects + 1):
