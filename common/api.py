@@ -11,6 +11,7 @@ from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import ApplicationError
@@ -95,3 +96,19 @@ class AmountField(serializers.IntegerField):
 
 def amount_field(**kwargs) -> AmountField:
     return AmountField(min_value=1, max_value=1_000_000, **kwargs)
+
+
+class SubmitThrottle(UserRateThrottle):
+    """A tighter per-user limit for calls that start paid work."""
+
+    scope = "submit"
+
+
+class SubmitThrottledMixin:
+    """POSTs of this view also count against the `submit` rate; reads don't."""
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            throttles.append(SubmitThrottle())
+        return throttles

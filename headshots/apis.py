@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import paginated
+from common.api import SubmitThrottledMixin, paginated
 from common.errors import ApplicationError
 from headshots import exports, files, selectors, services
 from headshots.models import AspectRatio, Event, Quality, Status
@@ -181,7 +181,7 @@ class HeadshotInspectApi(APIView):
         return Response(self.OutputSerializer(result).data)
 
 
-class HeadshotListSubmitApi(APIView):
+class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     class FilterSerializer(serializers.Serializer):
@@ -233,7 +233,7 @@ class HeadshotListSubmitApi(APIView):
         return Response(GenerationSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
 
 
-class HeadshotBatchApi(APIView):
+class HeadshotBatchApi(SubmitThrottledMixin, APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
@@ -306,7 +306,7 @@ class HeadshotFavoriteApi(APIView):
         )
 
 
-class HeadshotRetryApi(APIView):
+class HeadshotRetryApi(SubmitThrottledMixin, APIView):
     @extend_schema(request=None, responses={202: GenerationSerializer})
     def post(self, request, generation_id: int):
         services.headshot_retry(user=request.user, generation_id=generation_id)

@@ -35,6 +35,16 @@ def needs_postgres() -> None:
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle and rate-limit counters must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """A reused test database may have lost its seeded rows to an earlier flush."""
