@@ -1,0 +1,33 @@
+"""OpenAPI generation details shared by every app."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Names a view's nested `InputSerializer` / `OutputSerializer` after the view
+    (`TeamCreditsReassignApi.InputSerializer` -> `TeamCreditsReassignInput`), so the
+    house style of nested serializers never produces two components called "Input"."""
+
+    def get_serializer_name(self, serializer, direction) -> str:
+        name = super().get_serializer_name(serializer, direction)
+        qualname = type(serializer).__qualname__
+        if "." not in qualname:
+            return name
+        outer, inner = qualname.split(".")[-2:]
+        return outer.removesuffix("Api") + inner.removesuffix("Serializer")
+
+
+class SessionTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.SessionTokenAuthentication"
+    name = "sessionToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Session-Token",
+            "description": "The session token from POST /_allauth/app/v1/auth/login (or signup).",
+        }
