@@ -49,6 +49,11 @@ class SiteSettingsAdmin(admin.ModelAdmin):
             )
         )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if self.has_view_or_change_permission(request):
+            services.site_settings_get_or_create(actor=request.user)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj: SiteSettings, form, change: bool) -> None:
         services.site_settings_update(
             actor=request.user,
