@@ -92,6 +92,9 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ("last_login", "date_joined")
     inlines = [MembershipInline]
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the ledger refers to users; deactivate instead
 
