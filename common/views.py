@@ -15,6 +15,31 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith(("/api/", "/_allauth/"))
 
 
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """Requests Django refuses before any view runs (too large, malformed)."""
+    if _wants_json(request):
+        return JsonResponse(
+            {"detail": "The request was malformed or too large.", "code": "bad_request"}, status=400
+        )
+    return render(
+        request, "error.html", {"error": {"message": "That request could not be read."}}, status=400
+    )
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            {"detail": "You do not have permission to do this.", "code": "permission_denied"},
+            status=403,
+        )
+    return render(
+        request,
+        "error.html",
+        {"error": {"message": "You do not have permission to do this."}},
+        status=403,
+    )
+
+
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)

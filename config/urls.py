@@ -28,5 +28,7 @@ urlpatterns = [
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
 ]
 
+handler400 = "common.views.bad_request"
+handler403 = "common.views.permission_denied"
 handler404 = "common.views.not_found"
 handler500 = "common.views.server_error"

@@ -114,7 +114,8 @@ def _read_upload(photo) -> bytes:
         raise ApplicationError(
             "Attach a photo of yourself (JPEG, PNG or WebP).", code="photo_required"
         )
-    if photo.size is not None and photo.size > settings.HEADSHOT_MAX_UPLOAD_BYTES:
+    size = getattr(photo, "size", None)
+    if size is not None and size > settings.HEADSHOT_MAX_UPLOAD_BYTES:
         limit = settings.HEADSHOT_MAX_UPLOAD_BYTES // (1024 * 1024)
         raise ApplicationError(
             f"The photo is larger than {limit} MB.", code="photo_too_large", status=413
