@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from characters import selectors, services
 from characters.models import ArtStyle, Size, Status, TemplateType
-from common.api import created, paginated
+from common.api import SubmitThrottledMixin, created, paginated
 from common.errors import ApplicationError
 from headshots import files
 
@@ -330,7 +330,7 @@ class CharacterDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class VersionListGenerateApi(APIView):
+class VersionListGenerateApi(SubmitThrottledMixin, APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     class GenerateSerializer(serializers.Serializer):

@@ -443,3 +443,19 @@ def test_the_schema_documents_the_character_endpoints(studio):
     post = paths["/api/v1/characters/{character_id}/versions"]["post"]
     assert "multipart/form-data" in post["requestBody"]["content"]
     assert "202" in post["responses"]
+
+
+def test_generating_counts_against_the_submit_rate_but_reading_does_not(studio, media, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"anon": "50/min", "user": "50/min", "submit": "2/min"},
+    )
+    alice = client_for(studio["alice"])
+    url = f"{BASE}/{studio['character'].pk}/versions"
+    for _ in range(3):
+        assert alice.get(url).status_code == 200
+    codes = [_generate(alice, studio["character"].pk).status_code for _ in range(3)]
+    assert codes == [400, 400, 429]  # refused without a reference, but counted

@@ -64,3 +64,18 @@ def test_the_seed_templates_are_all_there():
     )  # fmt: skip
     assert [catalog.template_info(t).group for t in PORTRAITS] == ["portrait"] * 4
     assert [catalog.template_info(t).group for t in SCENES] == ["scene"] * 5
+
+
+@pytest.mark.django_db
+def test_the_demo_project_is_seeded_once():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from characters.models import Character, Project
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    project = Project.objects.get(name="The Lighthouse Keeper")
+    assert project.team.slug == "acme-studio"
+    assert Character.objects.filter(project=project).count() == 2
