@@ -125,18 +125,22 @@ def judge(
     """None if the result keeps the reference character, else why not.
 
     `gate` is False when the reference has no face to compare (a remote engine may be
-    given a creature or an object): the scores are then recorded, not enforced.
+    given a creature or an object): the scores are then recorded, not enforced. The
+    stylised art styles (anime, Ghibli-like, sketch) redraw the face beyond what FaceNet
+    or SSIM can follow, so only their own low identity floor applies (it catches a lost
+    face). SSIM gates the studio engine only, whose panels reuse the reference pixels.
     """
     if not gate:
         return None
     identity, ssim = scores.get("identity"), scores.get("ssim")
     if identity is None:
         return "the character's face was lost"
-    floor = (
-        thresholds.stylised_identity if art_style in STYLISED_ART_STYLES else thresholds.identity
-    )
-    if identity < floor:
-        return f"identity {identity:.2f} below {floor:.2f}"
+    if art_style in STYLISED_ART_STYLES:
+        if identity < thresholds.stylised_identity:
+            return f"identity {identity:.2f} below {thresholds.stylised_identity:.2f}"
+        return None
+    if identity < thresholds.identity:
+        return f"identity {identity:.2f} below {thresholds.identity:.2f}"
     if not generative and ssim is not None and ssim < thresholds.ssim:
         return f"face SSIM {ssim:.2f} below {thresholds.ssim:.2f}"
     return None

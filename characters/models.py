@@ -247,8 +247,8 @@ class ConsistencyPolicy(models.Model):
     )
     ssim_threshold = models.FloatField(
         default=0.20,
-        help_text="SSIM of the aligned face region; applied to the studio engine, whose "
-        "panels reuse the reference pixels (a generative engine redraws the face)",
+        help_text="SSIM of the aligned face region, photographic art styles on the studio "
+        "engine (its panels reuse the reference pixels; a generative engine redraws the face)",
     )
     max_rerenders = models.PositiveSmallIntegerField(default=3)
     updated_at = models.DateTimeField(auto_now=True)

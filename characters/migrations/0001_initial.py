@@ -99,7 +99,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('identity_threshold', models.FloatField(default=0.58, help_text='FaceNet cosine to the character reference, photographic art styles')),
                 ('stylised_identity_threshold', models.FloatField(default=0.1, help_text='The same for anime, Ghibli-like and sketch, where FaceNet cannot tell people apart: a floor that only catches a lost face')),
-                ('ssim_threshold', models.FloatField(default=0.2, help_text='SSIM of the aligned face region; applied to the studio engine, whose panels reuse the reference pixels (a generative engine redraws the face)')),
+                ('ssim_threshold', models.FloatField(default=0.2, help_text='SSIM of the aligned face region, photographic art styles on the studio engine (its panels reuse the reference pixels; a generative engine redraws the face)')),
                 ('max_rerenders', models.PositiveSmallIntegerField(default=3)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
             ],
