@@ -77,23 +77,25 @@ _system_accounts: dict[str, Account] = {}
 
 
 def account_system(code: SystemAccount) -> Account:
-    """System accounts are created at migrate time (credits.apps), so a cached row is a
-    committed row; the cache is dropped whenever post_migrate runs (migrate, test flush)."""
+    """System accounts never change once they exist, so their rows are cached per process,
+    but only after the transaction that read them commits: a row this transaction created
+    could still roll back. post_migrate (migrate, a test flush) drops the cache."""
     account = _system_accounts.get(code)
     if account is None:
-        account, created = Account.objects.get_or_create(kind=AccountKind.SYSTEM, system_code=code)
-        if not created:  # a row made by this very transaction could still roll back
-            _system_accounts[code] = account
+        account, _ = Account.objects.get_or_create(kind=AccountKind.SYSTEM, system_code=code)
+        transaction.on_commit(lambda: _system_accounts.setdefault(code, account))
     return account
 
 
+def system_accounts_forget() -> None:
+    _system_accounts.clear()
+
+
 def system_accounts_ensure(**kwargs) -> None:
-    """post_migrate: make every system account exist, committed, and forget cached ids."""
+    """post_migrate: make every system account exist and forget cached ids."""
     _system_accounts.clear()
     for code in SystemAccount:
-        _system_accounts[code] = Account.objects.get_or_create(
-            kind=AccountKind.SYSTEM, system_code=code
-        )[0]
+        Account.objects.get_or_create(kind=AccountKind.SYSTEM, system_code=code)
 
 
 # --- the one posting primitive ----------------------------------------------------------

@@ -37,12 +37,17 @@ def needs_postgres() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle and rate-limit counters must not leak from one test into the next."""
+    """Throttle counters and cached rows must not leak from one test into the next
+    (a transaction=True test's flush deletes rows a process may have cached)."""
     from django.core.cache import cache
 
+    from credits.services import system_accounts_forget
+
     cache.clear()
+    system_accounts_forget()
     yield
     cache.clear()
+    system_accounts_forget()
 
 
 @pytest.fixture(scope="session")

@@ -46,9 +46,11 @@ def submit(user, photo: bytes, *, batch_size=1, quality="standard", style="corpo
 
 
 def test_submit_holds_the_price_and_queues_after_commit(
-    member, media, face_jpeg, django_capture_on_commit_callbacks
+    member, media, face_jpeg, django_capture_on_commit_callbacks, monkeypatch
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
+    queued = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         generation, created = submit(member, face_jpeg, batch_size=2, quality="high")
     assert created
     assert generation.status == Status.QUEUED
@@ -57,7 +59,10 @@ def test_submit_holds_the_price_and_queues_after_commit(
     )
     assert generation.credits_held == expected
     assert balance(member) == 40 - expected
-    assert len(callbacks) == 1
+    assert queued == []  # nothing is sent to the broker before the commit
+    for callback in callbacks:
+        callback()
+    assert queued == [generation.pk]
 
 
 def test_run_delivers_every_image_and_charges_exactly(member, media, face_jpeg):
