@@ -154,10 +154,12 @@ def test_a_project_with_a_running_version_cannot_be_deleted(studio, media, obama
 
 
 def test_generate_answers_202_holds_and_the_detail_follows_it(
-    studio, media, obama_jpeg, django_capture_on_commit_callbacks
+    studio, media, obama_jpeg, django_capture_on_commit_callbacks, monkeypatch
 ):
+    queued = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)
     alice = client_for(studio["alice"])
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         response = _generate(
             alice,
             studio["character"].pk,
@@ -169,7 +171,7 @@ def test_generate_answers_202_holds_and_the_detail_follows_it(
     body = response.json()
     assert (body["status"], body["credit_cost"], body["mode"]) == ("queued", 12, "image_to_image")
     assert body["character_reference_url"]
-    assert len(callbacks) == 1
+    assert queued == [body["id"]]
     services.version_run(version_id=body["id"])
     detail = alice.get(f"{BASE}/{studio['character'].pk}/versions/{body['id']}").json()
     assert detail["status"] == "completed" and detail["is_active"]

@@ -38,15 +38,20 @@ def generate(studio, photo: bytes | None, *, who="alice", template="expression-s
 
 
 def test_generate_holds_the_price_and_queues_after_commit(
-    studio, media, obama_jpeg, django_capture_on_commit_callbacks
+    studio, media, obama_jpeg, django_capture_on_commit_callbacks, monkeypatch
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
+    queued = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         version, created = generate(studio, obama_jpeg)
+    assert queued == []  # nothing is queued before the commit
+    for callback in callbacks:
+        callback()
     assert created and version.status == Status.QUEUED
     assert version.credit_cost == character_price(template="expression-sheet") == 12
     assert balance(studio) == 40 - 12
     assert Hold.objects.get(key=version.hold_key).amount == 12
-    assert len(callbacks) == 1
+    assert queued == [version.pk]
     assert version.mode == "image_to_image"
     assert version.character_reference and version.version_number is None
 

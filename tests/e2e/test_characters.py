@@ -72,6 +72,7 @@ def test_member_builds_a_character_and_the_viewed_version_survives_a_reload(
     screenshot(page, "2-modal-expression-sheet")
     page.get_by_test_id("generate-submit").click()
     page.wait_for_url(re.compile(r".*/characters/\d+/$"))
+    screenshot(page, "2b-generating")  # the progress card (or, on a fast worker, the result)
     expect(page.get_by_test_id("viewer-title")).to_contain_text(
         "Anime expressions", timeout=SLOW_MS
     )  # the progress card polls, then the page reloads onto the new version
