@@ -19,6 +19,16 @@ class AutoSchema(SpectacularAutoSchema):
         outer, inner = qualname.split(".")[-2:]
         return outer.removesuffix("Api") + inner.removesuffix("Serializer")
 
+    def _get_paginator(self):
+        # Our views are plain APIViews that answer every list through common.api.paginated,
+        # so a GET documented with a many=True serializer is a page of them.
+        paginator = super()._get_paginator()
+        if paginator is None and self.method == "GET":
+            from common.api import Pagination
+
+            return Pagination()
+        return paginator
+
 
 class SessionTokenScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.authentication.SessionTokenAuthentication"
