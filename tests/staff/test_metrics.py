@@ -222,9 +222,9 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(member, staff_user):
     assert _metrics(staff_user)["generations"]["total"] == 200
 
     assert small == large
-    # per style, overall (+ p95 on PostgreSQL), hours, days, repeat users, images, credits;
+    # per style, teams (+ p95 on PostgreSQL), hours and days, users, images, credits;
     # SQLite reads the p95 with one more (OFFSET) query
-    assert large == (7 if connection.vendor == "postgresql" else 8)
+    assert large == (6 if connection.vendor == "postgresql" else 7)
 
 
 # --- the admin page ---------------------------------------------------------------------------
