@@ -143,7 +143,7 @@ class HeadshotGeneration(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(
-                fields=["user", "-created_at"],
+                fields=["user", "-created_at", "-id"],
                 condition=Q(deleted_at__isnull=True),
                 name="headshots_gen_user_recent",
             ),
