@@ -142,6 +142,12 @@ class HeadshotGenerationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # credits and files settle through services; members soft-delete
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: the page is for reading and for its Refund button.
+        extra_context = {**(extra_context or {}), "show_save": False}
+        extra_context["show_save_and_continue"] = False
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_urls(self):
         refund = self.admin_site.admin_view(self.refund_view)
         return [
