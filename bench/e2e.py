@@ -160,12 +160,9 @@ def main() -> None:
         total, overhead, in_worker = ours_ms(photo)
         print_header()
         print_row("submit -> completed, batch of 4 (p50)", total, floor, "ms", "< 2000 ms")
+        # Overhead: what the member waits beyond the job's own run in the worker.
         print_row(
-            "queue + store + ledger overhead (p50)",
-            overhead,
-            300.0,
-            "ms",
-            "< 300 ms (floor = target)",
+            "queue overhead beyond the job's run (p50)", overhead, in_worker, "ms", "ours < 300 ms"
         )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=True)
