@@ -12,6 +12,7 @@ except ImportError:  # the `browser` fixture says so: a skip, or a failure under
     expect = None
 
 from characters.models import CharacterImageVersion, Project
+from common.middleware import ContentSecurityPolicyMiddleware
 from credits import selectors as credits_selectors
 from credits import services as credits_services
 from tests.characters.conftest import FACES, characters_worker  # noqa: F401 - fixture
@@ -19,6 +20,30 @@ from tests.factories import MembershipFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SLOW_MS = 120_000
+CSP = ContentSecurityPolicyMiddleware.POLICY
+
+
+def _enforce_the_site_csp(page) -> list[str]:
+    """Serve every page with the site's Content-Security-Policy (whether or not the
+    middleware is switched on in this run) and collect what the browser refuses."""
+
+    def add_policy(route):
+        if route.request.resource_type != "document" or route.request.method != "GET":
+            route.continue_()  # POSTs answer with redirects to GETs, which get the policy
+            return
+        response = route.fetch(max_redirects=0)
+        headers = {**response.headers, "content-security-policy": CSP}
+        route.fulfill(response=response, headers=headers)
+
+    violations: list[str] = []
+    page.route("**/*", add_policy)
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    return violations
 
 
 def _generate(page, *, template: str, style: str, name: str, photo: str, credits: str) -> None:
@@ -47,6 +72,7 @@ def test_member_builds_a_character_and_the_viewed_version_survives_a_reload(
     )
 
     # A project and a character, through the pages.
+    violations = _enforce_the_site_csp(page)
     login(page, member)
     page.get_by_role("link", name="Characters").click()
     page.get_by_label("Name").fill("The Lighthouse Keeper")
@@ -118,3 +144,4 @@ def test_member_builds_a_character_and_the_viewed_version_survives_a_reload(
     assert project.team_id == team.id
     assert credits_selectors.balance_member(team_id=team.id, user_id=member.id) == 30 - 12 - 4
     assert credits_selectors.ledger_audit().clean
+    assert violations == []  # no inline script: the pages work under the site's CSP
