@@ -154,15 +154,16 @@ def _test_database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-@pytest.fixture
-def worker_process(media):
-    """A real `celery -A config worker` process on the configured broker and the test database."""
+def start_worker(media, log_path: Path) -> subprocess.Popen:
+    """A real `celery -A config worker` process on the configured broker and the test
+    database. Its output goes to a file: a pipe nobody reads would block it."""
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         "MEDIA_ROOT": str(media),
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
+    log = log_path.open("ab")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -174,20 +175,41 @@ def worker_process(media):
             "--pool=solo",
             "--loglevel=INFO",
             "-n",
-            f"test{os.getpid()}@%h",
+            f"test{os.getpid()}-{time.monotonic_ns()}@%h",
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    log.close()
     time.sleep(0.5)
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
+    return process
+
+
+def stop_worker(process: subprocess.Popen, *, kill: bool = False) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
     try:
-        out, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        out, _ = process.communicate()
-    print(out.decode(errors="replace")[-4000:])
+        process.wait()
+
+
+@pytest.fixture
+def worker_log(tmp_path) -> Path:
+    path = tmp_path / "worker.log"
+    yield path
+    if path.exists():
+        print(path.read_text(errors="replace")[-4000:])
+
+
+@pytest.fixture
+def worker_process(media, worker_log):
+    """A real worker for the duration of a test."""
+    process = start_worker(media, worker_log)
+    yield process
+    stop_worker(process)
