@@ -94,6 +94,12 @@ def test_bad_adjustments_are_400(member, staff_user, body):
     assert not AuditLog.objects.exists()
 
 
+def test_ids_beyond_a_bigint_are_400(member, staff_user):
+    assert _adjust(staff_user, member, amount=5, team_id=2**63).status_code == 400
+    assert _adjust(staff_user, member, amount=5, user_id=2**63).status_code == 400
+    assert balance(member) == 100
+
+
 def test_a_user_outside_the_team_is_404(member, staff_user):
     stranger = MembershipFactory(team=TeamFactory()).user
     response = _adjust(staff_user, member, amount=5, user_id=stranger.id)

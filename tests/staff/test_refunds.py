@@ -187,11 +187,19 @@ def test_an_image_of_another_generation_is_refused(member, staff_user):
     assert balance(member) == 94
 
 
-def test_an_unknown_generation_is_404(staff_user):
+@pytest.mark.parametrize("generation_id", ["999999", str(2**63), "9" * 30])
+def test_an_unknown_generation_is_404(staff_user, generation_id):
     response = client_for(staff_user).post(
-        "/api/v1/admin/headshots/999999/refund", {"reason": "x"}, format="json"
+        f"/api/v1/admin/headshots/{generation_id}/refund", {"reason": "x"}, format="json"
     )
     assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_image_ids_beyond_a_bigint_are_400(member, staff_user):
+    generation = spent_generation(member, costs=(3,))
+    response = _refund(staff_user, generation, image_ids=[2**63])
+    assert response.status_code == 400
 
 
 def test_the_service_refuses_a_non_staff_actor(member):
