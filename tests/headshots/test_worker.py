@@ -75,3 +75,35 @@ def test_worker_failure_releases_every_held_credit(
     assert done.error_code == "source_missing"
     assert credits_selectors.balance_member(team_id=team.id, user_id=user.id) == 20
     assert credits_selectors.ledger_audit().clean
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_idempotency_key_never_charges_twice_through_the_worker(
+    worker_process, face_jpeg, media
+):
+    user, team = _member()
+
+    def submit_once():
+        return services.headshot_submit(
+            user=user,
+            team_id=team.id,
+            style_slug="corporate",
+            aspect_ratio="1:1",
+            quality="standard",
+            batch_size=1,
+            photo=SimpleUploadedFile("me.jpg", face_jpeg, content_type="image/jpeg"),
+            idempotency_key="tap-twice",
+        )
+
+    first, created = submit_once()
+    done = _wait_until_finished(first.pk)
+    again, created_again = submit_once()  # the app retried after the job finished
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert HeadshotGeneration.objects.filter(user=user).count() == 1
+    assert (
+        credits_selectors.balance_member(team_id=team.id, user_id=user.id)
+        == 20 - done.credits_used
+        == 17
+    )
+    assert credits_selectors.ledger_audit().clean
