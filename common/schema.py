@@ -41,3 +41,19 @@ class SessionTokenScheme(OpenApiAuthenticationExtension):
             "name": "X-Session-Token",
             "description": "The session token from POST /_allauth/app/v1/auth/login (or signup).",
         }
+
+
+class TeamApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.TeamApiKeyAuthentication"
+    name = "teamApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "`Api-Key <key>`: a team API key from POST /api/v1/teams/{team_id}/api-keys. "
+                "It acts as its creator, only within its team."
+            ),
+        }

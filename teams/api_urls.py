@@ -36,4 +36,10 @@ urlpatterns = [
         apis.TeamCreditsReassignApi.as_view(),
         name="api-team-credits-reassign",
     ),
+    path("teams/<int:team_id>/api-keys", apis.TeamApiKeysApi.as_view(), name="api-team-api-keys"),
+    path(
+        "teams/<int:team_id>/api-keys/<int:key_id>",
+        apis.TeamApiKeyApi.as_view(),
+        name="api-team-api-key",
+    ),
 ]

@@ -204,3 +204,52 @@ class TeamCreditsReassignApi(APIView):
             actor=request.user, team_id=team_id, key=idempotency_key(request), **data.validated_data
         )
         return created(MovementOutputSerializer(movement).data)
+
+
+# --- team API keys --------------------------------------------------------------------------
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    created_by_id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiKeyCreatedOutputSerializer(ApiKeyOutputSerializer):
+    key = serializers.CharField(help_text="The full key. Shown once: only its hash is stored.")
+
+
+class TeamApiKeysApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+
+    @extend_schema(responses=ApiKeyOutputSerializer(many=True))
+    def get(self, request, team_id: int):
+        """The team's keys, active and revoked, without their secrets (admins only)."""
+        return paginated(
+            request=request,
+            view=self,
+            queryset=selectors.team_api_key_list(user=request.user, team_id=team_id),
+            serializer_class=ApiKeyOutputSerializer,
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: ApiKeyCreatedOutputSerializer})
+    def post(self, request, team_id: int):
+        """A new key; the response carries the plaintext `key`, which is never shown again."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, plaintext = services.team_api_key_create(
+            actor=request.user, team_id=team_id, name=data.validated_data["name"]
+        )
+        return created({**ApiKeyOutputSerializer(key).data, "key": plaintext})
+
+
+class TeamApiKeyApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, team_id: int, key_id: int):
+        services.team_api_key_revoke(actor=request.user, team_id=team_id, key_id=key_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -92,3 +92,31 @@ class Invitation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.team}"
+
+
+class TeamApiKey(models.Model):
+    """A team admin's key for automation. Only a hash is kept: the plaintext is shown once.
+
+    A request made with it acts as `created_by`, and only within `team`
+    (teams.permissions.api_key_scope_check)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.team}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

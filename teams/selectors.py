@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.db.models import QuerySet
 
 from common.errors import Forbidden, NotFound
 from credits import selectors as credits_selectors
-from teams.models import Invitation, InvitationStatus, Membership, Role, Team
+from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
 
 
 def membership_get(*, user, team_id: int | str) -> Membership:
@@ -98,3 +99,38 @@ def team_credit_overview(*, team: Team) -> TeamCreditOverview:
 def invitation_by_key(*, key: str) -> Invitation | None:
     """The invitation behind a link; the key itself is the capability."""
     return Invitation.objects.select_related("team", "invited_by").filter(key=key).first()
+
+
+# --- team API keys ----------------------------------------------------------------------------
+
+
+def api_key_hash(plaintext: str) -> str:
+    """The stored form of a key: sha256 hex. Keys carry 256 random bits, so no salt or
+    slow hash is needed, and looking up by hash needs no constant-time compare."""
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def team_api_key_list(*, user, team_id: int | str) -> QuerySet[TeamApiKey]:
+    """A team's keys (active and revoked), for its admins only."""
+    team = team_get_for_admin(user=user, team_id=team_id)
+    return TeamApiKey.objects.filter(team=team).select_related("created_by").order_by("-id")
+
+
+def team_api_key_authenticate(*, plaintext: str) -> TeamApiKey | None:
+    """The active key behind a plaintext, if its creator still administers its team.
+
+    A key acts as its creator, so a creator who left the team or lost the admin role takes
+    the key's power with them; the key row itself is kept for the admins' list."""
+    if not plaintext.startswith("ps_") or len(plaintext) > 200:
+        return None
+    key = (
+        TeamApiKey.objects.select_related("team", "created_by")
+        .filter(key_hash=api_key_hash(plaintext), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None or not key.created_by.is_active:
+        return None
+    still_admin = Membership.objects.filter(
+        team_id=key.team_id, user_id=key.created_by_id, role=Role.ADMIN
+    ).exists()
+    return key if still_admin else None

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound
 from credits import services as credits_services
-from teams.models import Invitation, InvitationStatus, Membership, Role, Team
-from teams.selectors import team_get_for_admin
+from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
+from teams.selectors import api_key_hash, team_get_for_admin
 
 
 def _unique_slug(name: str) -> str:
@@ -249,3 +253,52 @@ def team_credits_reassign(
         key=f"reassign:{team.id}:{key}",
         actor_id=actor.id,
     )
+
+
+# --- team API keys ----------------------------------------------------------------------------
+
+API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@transaction.atomic
+def team_api_key_create(*, actor, team_id: int, name: str) -> tuple[TeamApiKey, str]:
+    """A new key for a team the actor administers: (row, plaintext).
+
+    The plaintext is returned here once and never stored; only its sha256 is kept."""
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("An API key needs a name.", code="name_required")
+    prefix = secrets.token_hex(4)
+    plaintext = f"ps_{prefix}_{secrets.token_urlsafe(32)}"
+    key = TeamApiKey(
+        team=team, name=name, prefix=prefix, key_hash=api_key_hash(plaintext), created_by=actor
+    )
+    key.full_clean()
+    key.save()
+    return key, plaintext
+
+
+@transaction.atomic
+def team_api_key_revoke(*, actor, team_id: int, key_id: int) -> TeamApiKey:
+    """Revoke a key of a team the actor administers; revoking twice is a no-op."""
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    try:
+        key = TeamApiKey.objects.select_for_update().get(team=team, pk=int(key_id))
+    except (TeamApiKey.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such API key.") from None
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def team_api_key_touch(*, key: TeamApiKey) -> None:
+    """Record use, at most once a minute per key (one conditional UPDATE, no lock)."""
+    now = timezone.now()
+    if key.last_used_at is not None and now - key.last_used_at < API_KEY_LAST_USED_RESOLUTION:
+        return
+    TeamApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_KEY_LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)
+    key.last_used_at = now
