@@ -213,7 +213,8 @@ def main() -> None:
         ours_ms, floor_ms = _median_ms(ours), _median_ms(floor)
         print(
             f"{inserted:,} generations inserted; the endpoint counted {total:,} in range, "
-            f"p95 {answer['processing_ms']['p95']} ms, {answer['repeat_users']:,} repeat users"
+            f"p95 {answer['processing_ms']['p95']} ms, {answer['repeat_users']:,} repeat users",
+            file=sys.stderr,  # stdout holds only the table row (bench/run_all.py)
         )
         print_header()
         print_row(
