@@ -112,3 +112,11 @@ class SubmitThrottledMixin:
         if self.request.method == "POST":
             throttles.append(SubmitThrottle())
         return throttles
+
+
+MAX_ID = 2**63 - 1  # the largest primary key a bigint column holds
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    """An id in a request body: out-of-range numbers are a 400, not a database error."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)

@@ -38,3 +38,14 @@ class Conflict(ApplicationError):
 class InsufficientCredits(ApplicationError):
     status = 402
     code = "insufficient_credits"
+
+
+def object_id(value) -> int:
+    """An id from a URL or a body as an int a bigint column can hold, else NotFound."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("Not found.") from None
+    if not 1 <= number <= 2**63 - 1:
+        raise NotFound("Not found.")
+    return number

@@ -118,6 +118,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_REDIRECT_URL = "home"
+# Sessions (and so mobile session tokens) are read from the cache, written through to the DB.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "account_login"
 
 # django-allauth: e-mail is the login; verification is an operator's choice.
@@ -223,11 +225,8 @@ REST_FRAMEWORK = {
         "teams.permissions.ApiKeyTeamScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON unless a view that takes uploads says otherwise (it then documents multipart).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "common.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
@@ -259,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Uploads documented as binary files, so generated clients send them as files.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # dj-stripe: keys may be absent; the buy button then says what is missing.

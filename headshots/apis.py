@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import SubmitThrottledMixin, paginated
+from common.api import SubmitThrottledMixin, id_field, paginated
 from common.errors import ApplicationError
 from headshots import exports, files, selectors, services
 from headshots.models import AspectRatio, Event, Quality, Status
@@ -131,7 +131,7 @@ class HeadshotConfigApi(APIView):
 
 
 class RequestSerializer(serializers.Serializer):
-    team = serializers.IntegerField(required=False, allow_null=True)
+    team = id_field(required=False, allow_null=True)
     style = serializers.CharField(max_length=50)
     aspect_ratio = serializers.ChoiceField(choices=AspectRatio.choices, default=AspectRatio.SQUARE)
     quality = serializers.ChoiceField(choices=Quality.choices, default=Quality.STANDARD)
@@ -191,7 +191,7 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
 
     class SubmitSerializer(RequestSerializer):
         photo = serializers.FileField(required=False)
-        retry_of = serializers.IntegerField(required=False)
+        retry_of = id_field(required=False)
 
     @extend_schema(
         parameters=[
@@ -237,7 +237,7 @@ class HeadshotBatchApi(SubmitThrottledMixin, APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
-        team = serializers.IntegerField(required=False, allow_null=True)
+        team = id_field(required=False, allow_null=True)
         photo = serializers.FileField()
         styles = serializers.ListField(
             child=serializers.CharField(max_length=50), min_length=1, max_length=11
@@ -341,7 +341,7 @@ class HeadshotExportApi(APIView):
 
 class HeadshotBulkApi(APIView):
     class InputSerializer(serializers.Serializer):
-        ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
+        ids = serializers.ListField(child=id_field(), min_length=1, max_length=200)
         action = serializers.ChoiceField(choices=["favorite", "unfavorite", "delete"])
 
     class OutputSerializer(serializers.Serializer):

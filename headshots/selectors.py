@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from common.errors import NotFound
+from common.errors import NotFound, object_id
 from headshots.models import (
     GeneratedImage,
     HeadshotGeneration,
@@ -72,9 +72,9 @@ def headshot_get(*, user, generation_id, for_update: bool = False) -> HeadshotGe
         qs = qs.select_for_update()
     try:
         return (
-            _with_images(qs).get(pk=int(generation_id))
+            _with_images(qs).get(pk=object_id(generation_id))
             if not for_update
-            else qs.get(pk=int(generation_id))
+            else qs.get(pk=object_id(generation_id))
         )
     except (HeadshotGeneration.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such headshot.") from None
@@ -83,7 +83,7 @@ def headshot_get(*, user, generation_id, for_update: bool = False) -> HeadshotGe
 def image_get(*, user, image_id) -> GeneratedImage:
     try:
         return GeneratedImage.objects.select_related("generation", "generation__style").get(
-            pk=int(image_id),
+            pk=object_id(image_id),
             deleted_at__isnull=True,
             generation__user=user,
             generation__deleted_at__isnull=True,

@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import amount_field, created, idempotency_key, paginated
+from common.api import amount_field, created, id_field, idempotency_key, paginated
 from credits import selectors as credits_selectors
 from teams import selectors, services
 from teams.models import Role
@@ -168,7 +168,7 @@ class TeamCreditsApi(APIView):
 
 class TeamCreditsAllocateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        user_id = serializers.IntegerField()
+        user_id = id_field()
         amount = amount_field()
 
     @extend_schema(request=InputSerializer, responses={201: MovementOutputSerializer})
@@ -192,8 +192,8 @@ class TeamCreditsAutoDistributeApi(APIView):
 
 class TeamCreditsReassignApi(APIView):
     class InputSerializer(serializers.Serializer):
-        from_user_id = serializers.IntegerField()
-        to_user_id = serializers.IntegerField()
+        from_user_id = id_field()
+        to_user_id = id_field()
         amount = amount_field()
 
     @extend_schema(request=InputSerializer, responses={201: MovementOutputSerializer})

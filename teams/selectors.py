@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet
 
-from common.errors import Forbidden, NotFound
+from common.errors import Forbidden, NotFound, object_id
 from credits import selectors as credits_selectors
 from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
 
@@ -16,7 +16,7 @@ from teams.models import Invitation, InvitationStatus, Membership, Role, Team, T
 def membership_get(*, user, team_id: int | str) -> Membership:
     """The actor's membership of a team, or NotFound (missing and not-yours look the same)."""
     try:
-        return Membership.objects.select_related("team").get(team_id=int(team_id), user=user)
+        return Membership.objects.select_related("team").get(team_id=object_id(team_id), user=user)
     except (Membership.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such team.") from None
 

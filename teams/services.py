@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from common.errors import ApplicationError, Conflict, Forbidden, NotFound
+from common.errors import ApplicationError, Conflict, Forbidden, NotFound, object_id
 from credits import services as credits_services
 from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
 from teams.selectors import api_key_hash, team_get_for_admin
@@ -62,7 +62,7 @@ def team_create_personal(*, user) -> Team:
 
 def _membership_of(team: Team, user_id: int) -> Membership:
     try:
-        return Membership.objects.select_for_update().get(team=team, user_id=user_id)
+        return Membership.objects.select_for_update().get(team=team, user_id=object_id(user_id))
     except (Membership.DoesNotExist, ValueError, TypeError):
         raise NotFound("That person is not a member of this team.") from None
 
@@ -171,7 +171,7 @@ def _send_invitation_email(invitation: Invitation) -> None:
 def invitation_revoke(*, actor, team_id: int, invitation_id: int) -> None:
     team = team_get_for_admin(user=actor, team_id=team_id)
     updated = Invitation.objects.filter(
-        pk=invitation_id, team=team, status=InvitationStatus.PENDING
+        pk=object_id(invitation_id), team=team, status=InvitationStatus.PENDING
     ).update(status=InvitationStatus.REVOKED, updated_at=timezone.now())
     if not updated:
         raise NotFound("No such pending invitation.")
@@ -215,7 +215,7 @@ def invitation_accept(*, key: str, user) -> Membership:
 
 
 def _require_member(team: Team, user_id: int) -> None:
-    if not Membership.objects.filter(team=team, user_id=user_id).exists():
+    if not Membership.objects.filter(team=team, user_id=object_id(user_id)).exists():
         raise NotFound("That person is not a member of this team.")
 
 

@@ -282,7 +282,8 @@ def test_the_admin_dashboard_takes_a_fixed_number_of_queries(
         _add_member_with_credits(t["team"])
     start_checkout(admin=t["admin"], team=t["team"])
 
-    with django_assert_num_queries(16):
+    # The session itself comes from the cache (cached_db sessions), not the database.
+    with django_assert_num_queries(15):
         assert admin_client.get(_url(t["team"])).status_code == 200
 
 
