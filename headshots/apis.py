@@ -130,7 +130,7 @@ class HeadshotConfigApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
-class RequestSerializer(serializers.Serializer):
+class HeadshotSpecSerializer(serializers.Serializer):
     team = id_field(required=False, allow_null=True)
     style = serializers.CharField(max_length=50)
     aspect_ratio = serializers.ChoiceField(choices=AspectRatio.choices, default=AspectRatio.SQUARE)
@@ -146,9 +146,9 @@ class HeadshotEstimateApi(APIView):
         aspect_ratio = serializers.CharField()
         batch_size = serializers.IntegerField()
 
-    @extend_schema(request=RequestSerializer, responses=OutputSerializer)
+    @extend_schema(request=HeadshotSpecSerializer, responses=OutputSerializer)
     def post(self, request):
-        data = RequestSerializer(data=request.data)
+        data = HeadshotSpecSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         estimate = services.headshot_estimate(
@@ -189,7 +189,7 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
         status = serializers.ChoiceField(choices=Status.choices, required=False)
         style = serializers.CharField(required=False)
 
-    class SubmitSerializer(RequestSerializer):
+    class SubmitSerializer(HeadshotSpecSerializer):
         photo = serializers.FileField(required=False)
         retry_of = id_field(required=False)
 

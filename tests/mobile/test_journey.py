@@ -48,9 +48,9 @@ def test_mobile_journey_through_the_generated_client(
 ):
     from portrait_mobile_client.models import (
         HeadshotAspectRatioEnum,
-        HeadshotListSubmitSubmit,
+        HeadshotListSubmitSubmitRequest,
+        HeadshotSpecRequest,
         QualityEnum,
-        Request,
     )
     from portrait_mobile_client.types import File
 
@@ -73,13 +73,13 @@ def test_mobile_journey_through_the_generated_client(
 
         estimate = _api("headshots_estimate_create").sync(
             client=client,
-            body=Request(style="corporate", quality=QualityEnum.STANDARD, batch_size=1),
+            body=HeadshotSpecRequest(style="corporate", quality=QualityEnum.STANDARD, batch_size=1),
         )
         assert estimate.credits_ == 3
 
         submitted = _api("headshots_create").sync_detailed(
             client=client,
-            body=HeadshotListSubmitSubmit(
+            body=HeadshotListSubmitSubmitRequest(
                 style="corporate",
                 aspect_ratio=HeadshotAspectRatioEnum("1:1"),
                 quality=QualityEnum.STANDARD,
