@@ -15,6 +15,10 @@ from teams.models import TeamApiKey
 
 # Endpoints with no team in them that a key may still read.
 TEAMLESS_READS = frozenset({"/api/v1/me", "/api/v1/headshots/config"})
+# Endpoints that name the team in the body and act only inside it. Everything else that
+# looks objects up by the key's creator (history, a generation by id, characters...) would
+# also find the creator's objects in other teams, so a key may not use it.
+TEAM_IN_BODY = frozenset({("POST", "/api/v1/headshots/estimate"), ("POST", "/api/v1/headshots")})
 # Keys never manage keys, and never reach staff endpoints, whoever created them.
 REFUSED_URL_NAMES = frozenset({"api-team-api-keys", "api-team-api-key"})
 REFUSED_PREFIXES = ("/api/v1/admin/",)
@@ -41,6 +45,15 @@ def api_key_scope_check(*, request, key: TeamApiKey, url_kwargs: Mapping, url_na
     path = request.path_info
     if path.startswith(REFUSED_PREFIXES) or url_name in REFUSED_URL_NAMES:
         _refuse("An API key cannot be used for this endpoint.")
+    in_url = "team_id" in url_kwargs
+    if not in_url and (request.method, path.rstrip("/")) not in TEAM_IN_BODY:
+        if request.method in SAFE_METHODS and path.rstrip("/") in TEAMLESS_READS:
+            return
+        _refuse(
+            "An API key reaches its team's endpoints (/api/v1/teams/{id}/...) and headshot submits only."
+        )
+    if isinstance(request.data, Mapping) and request.data.get("retry_of"):
+        _refuse("Retry with a session token: an API key cannot reach generations by id.")
     team_ids = _team_ids(request, url_kwargs)
     if not team_ids:
         if request.method in SAFE_METHODS and path.rstrip("/") in TEAMLESS_READS:

@@ -190,3 +190,27 @@ def test_staff_endpoints_refuse_the_key_even_for_a_staff_creator(team_setup):
 
     assert res.status_code == 403
     assert res.json()["code"] == "api_key_scope"
+
+
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("get", "/api/v1/headshots?team={team}"),
+        ("get", "/api/v1/headshots/1?team={team}"),
+        ("delete", "/api/v1/headshots/1?team={team}"),
+        ("get", "/api/v1/headshots/images/1/download?team={team}"),
+        ("get", "/api/v1/characters/projects?team={team}"),
+        ("get", "/api/v1/credits/history?team={team}"),
+    ],
+)
+def test_a_key_cannot_reach_objects_found_through_its_creator(api, team_setup, method, url):
+    """Those lookups go by user, so they would find the creator's objects in other teams."""
+    from teams.services import team_api_key_create
+
+    t = team_setup
+    _, plaintext = team_api_key_create(actor=t["admin"], team_id=t["team"].id, name="ci")
+    response = getattr(api, method)(
+        url.format(team=t["team"].id), HTTP_AUTHORIZATION=f"Api-Key {plaintext}"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "api_key_scope"
