@@ -406,7 +406,16 @@ def _finish(
     generation: HeadshotGeneration, failure: Exception | None, *, elapsed_ms: int
 ) -> HeadshotGeneration:
     with transaction.atomic():
-        generation = HeadshotGeneration.objects.select_for_update().get(pk=generation.pk)
+        current = (
+            HeadshotGeneration.objects.select_for_update()
+            .filter(pk=generation.pk, attempt=generation.attempt, status__in=RUNNING)
+            .first()
+        )
+        if current is None:
+            # A late run: the reconciler already settled this attempt, or a retry started a
+            # new one whose hold is not ours to release.
+            return HeadshotGeneration.objects.get(pk=generation.pk)
+        generation = current
         delivered = generation.images.count()
         credits_services.credits_release(
             hold_key=generation.hold_key, key=f"{generation.hold_key}:release"

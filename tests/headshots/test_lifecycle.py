@@ -238,3 +238,28 @@ def test_cleanup_deletes_originals_after_the_retention_window(member, media, fac
     generation.refresh_from_db()
     assert generation.source_deleted_at is not None
     assert GeneratedImage.objects.filter(generation=generation).count() == 1  # results stay
+
+
+def test_a_late_run_of_an_old_attempt_does_not_settle_the_retry(
+    member, media, face_jpeg, monkeypatch
+):
+    generation, _ = submit(member, face_jpeg)
+    stale = HeadshotGeneration.objects.get(pk=generation.pk)  # what a slow worker holds in memory
+    monkeypatch.setattr(
+        engine, "render_one", lambda **kw: (_ for _ in ()).throw(engine.EngineError("down"))
+    )
+    services.headshot_run(generation_id=generation.pk)
+    monkeypatch.undo()
+    services.headshot_retry(user=member, generation_id=generation.pk)
+    held = 40 - generation.credits_held
+    assert balance(member) == held
+
+    services._finish(stale, None, elapsed_ms=1)  # the slow worker of attempt 1 finally ends
+    assert balance(member) == held  # attempt 2's hold is untouched
+    assert HeadshotGeneration.objects.get(pk=generation.pk).status == Status.QUEUED
+
+    services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Status.COMPLETED
+    assert balance(member) == held
+    assert credits_selectors.ledger_audit().clean
