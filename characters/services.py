@@ -33,6 +33,7 @@ from characters.models import (
     Project,
     Status,
 )
+from common.api import storable_key
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound
 from credits import services as credits_services
 from teams import selectors as teams_selectors
@@ -326,6 +327,7 @@ def version_generate(
         _sha(background_data),
         regenerated_from.pk if regenerated_from else "-",
     )
+    idempotency_key = storable_key(idempotency_key)
     if idempotency_key:
         existing = CharacterImageVersion.objects.filter(
             created_by=actor, idempotency_key=idempotency_key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -120,3 +121,12 @@ MAX_ID = 2**63 - 1  # the largest primary key a bigint column holds
 def id_field(**kwargs) -> serializers.IntegerField:
     """An id in a request body: out-of-range numbers are a 400, not a database error."""
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def storable_key(key: str | None, *, limit: int = 100) -> str | None:
+    """A client's idempotency key that always fits its column: long keys become a digest."""
+    if not key:
+        return None
+    if len(key) <= limit:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()

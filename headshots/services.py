@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.api import storable_key
 from common.errors import ApplicationError, Conflict, NotFound
 from credits import services as credits_services
 from headshots import engine
@@ -156,6 +157,7 @@ def headshot_submit(
     Nothing is charged or stored when any check fails. The same idempotency key with the
     same request returns the first generation; with a different request it is a 409.
     """
+    idempotency_key = storable_key(idempotency_key)
     estimate = headshot_estimate(
         user=user,
         team_id=team_id,

@@ -207,3 +207,29 @@ def test_huge_json_is_refused_cleanly(member):
     )
     assert response.status_code in (400, 413)
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_long_idempotency_key_on_a_batch_is_stored_and_replayed(
+    member, media, astronaut, django_capture_on_commit_callbacks
+):
+    """100-character key + ':' + a 21-character style slug used to overflow the column."""
+    data = _encode(astronaut, "JPEG", quality=90)
+    key = "k" * 100
+
+    def batch():
+        return client_for(member).post(
+            "/api/v1/headshots/batch",
+            {
+                "team": member.team.id,
+                "styles": ["creative-professional"],
+                "photo": _file(data, "me.jpg"),
+            },
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+
+    with django_capture_on_commit_callbacks(execute=False):
+        first, second = batch(), batch()
+    assert (first.status_code, second.status_code) == (202, 202), first.content
+    assert first.json()[0]["id"] == second.json()[0]["id"]
+    assert HeadshotGeneration.objects.count() == 1
