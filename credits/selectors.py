@@ -159,3 +159,10 @@ def ledger_audit() -> AuditReport:
             f"the holds account has {held} but open holds add up to {outstanding}"
         )
     return report
+
+
+def held_for_member(*, team_id: int, user_id: int) -> int:
+    """Credits of a member's allocation still set aside for running jobs."""
+    return Hold.objects.filter(
+        account__kind=AccountKind.MEMBER, account__team_id=team_id, account__user_id=user_id
+    ).aggregate(total=Coalesce(Sum(F("amount") - F("captured") - F("released")), 0))["total"]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound, object_id
+from credits import selectors as credits_selectors
 from credits import services as credits_services
 from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
 from teams.selectors import api_key_hash, team_get_for_admin
@@ -98,6 +99,11 @@ def membership_remove(*, actor, team_id: int, user_id: int) -> None:
     membership = _membership_of(team, user_id)
     if membership.role == Role.ADMIN and not _other_admins(team, user_id):
         raise Conflict("A team needs at least one admin.", code="last_admin")
+    if credits_selectors.held_for_member(team_id=team.id, user_id=membership.user_id):
+        # Its credits would settle into an allocation nobody can use any more.
+        raise Conflict(
+            "This member has a job running. Remove them when it has finished.", code="still_running"
+        )
     credits_services.credits_return_to_pool(
         team_id=team.id,
         user_id=user_id,

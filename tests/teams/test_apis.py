@@ -254,3 +254,22 @@ def test_team_credit_overview_lists_pool_members_and_low_balance(team_setup, set
     assert data["pool"] == 100
     assert data["low_balance"] is True
     assert len(data["members"]) == 3
+
+
+def test_a_member_with_a_running_job_cannot_be_removed(team_setup):
+    t = team_setup
+    credits_services.credits_allocate(team_id=t["team"].id, user_id=t["bob"].id, amount=5, key="b")
+    credits_services.credits_hold(
+        team_id=t["team"].id, user_id=t["bob"].id, amount=3, key="job", category="headshot"
+    )
+    response = client_for(t["admin"]).delete(f"/api/v1/teams/{t['team'].id}/members/{t['bob'].id}")
+    assert response.status_code == 409
+    assert response.json()["code"] == "still_running"
+    assert Membership.objects.filter(team=t["team"], user=t["bob"]).exists()
+    credits_services.credits_release(hold_key="job", key="job:release")
+    assert (
+        client_for(t["admin"])
+        .delete(f"/api/v1/teams/{t['team'].id}/members/{t['bob'].id}")
+        .status_code
+        == 204
+    )
