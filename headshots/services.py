@@ -199,7 +199,12 @@ def headshot_submit(
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
         batch_id=batch_id,
-        metadata={"seed": random.SystemRandom().randrange(1, 2**31)},
+        metadata={
+            "seed": random.SystemRandom().randrange(1, 2**31),
+            # The price quoted at submit: staff may edit the style while the job runs.
+            "base_cost": estimate.style.base_cost,
+            "is_premium": estimate.style.is_premium,
+        },
     )
     generation.source.save("upload.jpg", ContentFile(source), save=False)
     try:
@@ -357,8 +362,8 @@ def _render_all(generation: HeadshotGeneration) -> None:
 def _deliver(generation: HeadshotGeneration, index: int, outcome: engine.RenderOutcome) -> None:
     delivered_before = generation.images.count()
     cost = headshot_image_cost(
-        base_cost=generation.style.base_cost,
-        is_premium=generation.style.is_premium,
+        base_cost=generation.metadata.get("base_cost", generation.style.base_cost),
+        is_premium=generation.metadata.get("is_premium", generation.style.is_premium),
         quality=generation.quality,
         delivered_index=delivered_before,
     )

@@ -263,3 +263,16 @@ def test_a_late_run_of_an_old_attempt_does_not_settle_the_retry(
     assert generation.status == Status.COMPLETED
     assert balance(member) == held
     assert credits_selectors.ledger_audit().clean
+
+
+def test_a_price_change_while_the_job_runs_charges_the_quoted_price(member, media, face_jpeg):
+    from headshots.models import HeadshotStyle
+
+    generation, _ = submit(member, face_jpeg, batch_size=2)
+    quoted = generation.credits_held
+    HeadshotStyle.objects.filter(pk=generation.style_id).update(base_cost=9, is_premium=True)
+    services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == Status.COMPLETED
+    assert generation.credits_used == quoted
+    assert balance(member) == 40 - quoted
