@@ -195,20 +195,33 @@ def payment_fulfil(*, session: Mapping, via: FulfilledVia, event_id: str = "") -
             payment.currency,
         )
     team = payment.team
-    credits_services.credits_grant(
-        team_id=team.id,
-        user_id=_personal_owner_id(team),
-        amount=payment.credits,
-        category=credits_services.Category.PURCHASE,
-        key=f"stripe:checkout:{session_id}",
-        actor_id=payment.created_by_id,
-        memo=f"Bought {payment.package.name}: {payment.credits:,} credits "
-        f"({selectors.format_money(payment.amount_cents, payment.currency)})",
-        reference=session_id,
-        metadata={"payment_id": payment.id, "via": str(via), "event_id": event_id},
-    )
     charge = _charge_of(session)
-    payment.status = PaymentStatus.PAID
+    # Refunded (in part) before we fulfilled it: its refund event found no charge to match
+    # and was dropped, so grant only what is still paid for.
+    refunded_cents = min(int((charge or {}).get("amount_refunded") or 0), payment.amount_cents)
+    withheld = _credits_for_refund(payment, refunded_cents) if refunded_cents else 0
+    if payment.credits - withheld > 0:
+        credits_services.credits_grant(
+            team_id=team.id,
+            user_id=_personal_owner_id(team),
+            amount=payment.credits - withheld,
+            category=credits_services.Category.PURCHASE,
+            key=f"stripe:checkout:{session_id}",
+            actor_id=payment.created_by_id,
+            memo=f"Bought {payment.package.name}: {payment.credits - withheld:,} credits "
+            f"({selectors.format_money(payment.amount_cents, payment.currency)})",
+            reference=session_id,
+            metadata={"payment_id": payment.id, "via": str(via), "event_id": event_id},
+        )
+    payment.status = (
+        PaymentStatus.PAID
+        if not refunded_cents
+        else PaymentStatus.REFUNDED
+        if refunded_cents >= payment.amount_cents
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    payment.amount_refunded_cents = refunded_cents
+    payment.credits_refunded = withheld
     payment.paid_at = timezone.now()
     payment.fulfilled_via = via
     payment.fulfilment_event_id = event_id
@@ -225,6 +238,8 @@ def payment_fulfil(*, session: Mapping, via: FulfilledVia, event_id: str = "") -
             "stripe_payment_intent_id",
             "stripe_charge_id",
             "receipt_url",
+            "amount_refunded_cents",
+            "credits_refunded",
             "updated_at",
         ]
     )

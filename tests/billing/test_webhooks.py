@@ -422,3 +422,23 @@ def test_a_refund_is_read_back_from_stripe_not_trusted_from_the_event(
     assert _pool(team_setup["team"]) == SEEDED + 25
     fulfilled.refresh_from_db()
     assert fulfilled.status == PaymentStatus.PARTIALLY_REFUNDED
+
+
+def test_a_refund_before_fulfilment_grants_only_what_is_still_paid(
+    client, team_setup, paid, fake_stripe, webhook_endpoint
+):
+    payment, session = paid
+    intent = fake_stripe.objects["payment_intent"][session["payment_intent"]]
+    charge = fake_stripe.refund(intent["latest_charge"], 1450)  # half, before any webhook
+    post_event(client, webhook_endpoint, fake_stripe.event("charge.refunded", charge))
+    assert _pool(team_setup["team"]) == SEEDED  # nothing to match yet: nothing moved
+
+    post_event(client, webhook_endpoint, fake_stripe.event("checkout.session.completed", session))
+
+    assert _pool(team_setup["team"]) == SEEDED + 25
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PARTIALLY_REFUNDED
+    assert (payment.amount_refunded_cents, payment.credits_refunded) == (1450, 25)
+    _refund(client, fake_stripe, webhook_endpoint, payment)  # the rest, after fulfilment
+    assert _pool(team_setup["team"]) == SEEDED
+    _assert_ledger_clean()
