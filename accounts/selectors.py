@@ -37,5 +37,5 @@ def user_summary(*, user) -> UserSummary:
         user=user,
         teams=teams,
         credits_spent=credits_selectors.spent_by_user(user_id=user.id),
-        headshots_generated=headshots_selectors.headshot_counts(user=user)["generated"],
+        headshots_generated=headshots_selectors.headshots_generated(user=user),
     )

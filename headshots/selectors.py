@@ -9,7 +9,6 @@ from headshots.models import (
     GeneratedImage,
     HeadshotGeneration,
     HeadshotStyle,
-    Status,
     TeamStylePolicy,
 )
 
@@ -92,12 +91,9 @@ def image_get(*, user, image_id) -> GeneratedImage:
         raise NotFound("No such image.") from None
 
 
-def headshot_counts(*, user) -> dict[str, int]:
-    qs = HeadshotGeneration.objects.filter(user=user)
-    return {
-        "generated": GeneratedImage.objects.filter(generation__user=user).count(),
-        "running": qs.filter(status__in=[Status.QUEUED, Status.PROCESSING]).count(),
-    }
+def headshots_generated(*, user) -> int:
+    """Images a user has been delivered, ever (the profile counter)."""
+    return GeneratedImage.objects.filter(generation__user=user).count()
 
 
 def image_shared(*, image_id: int) -> GeneratedImage | None:

@@ -58,15 +58,7 @@ class TeamMembersApi(APIView):
     def get(self, request, team_id: int):
         """Members with their role; balances are shown to admins (and each member their own)."""
         membership = selectors.membership_get(user=request.user, team_id=team_id)
-        overview = selectors.team_credit_overview(team=membership.team)
-        rows = overview.members
-        if not membership.is_admin:
-            rows = [
-                r
-                if r.membership.user_id == request.user.id
-                else r.__class__(r.membership, None, None)
-                for r in rows
-            ]
+        rows = selectors.team_members_visible(membership=membership)
         return paginated(
             request=request, view=self, queryset=rows, serializer_class=MemberOutputSerializer
         )

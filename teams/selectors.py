@@ -45,10 +45,6 @@ def team_memberships(*, team: Team) -> QuerySet[Membership]:
     return Membership.objects.filter(team=team).select_related("user").order_by("id")
 
 
-def team_member_ids(*, team: Team) -> list[int]:
-    return list(Membership.objects.filter(team=team).values_list("user_id", flat=True))
-
-
 def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
     return Invitation.objects.filter(team=team, status=InvitationStatus.PENDING).select_related(
         "invited_by"
@@ -76,6 +72,19 @@ class TeamCreditOverview:
     @property
     def allocated(self) -> int:
         return sum(m.balance for m in self.members)
+
+
+def team_members_visible(*, membership: Membership) -> list[MemberCredits]:
+    """Members with role; balances and spend for an admin, and each member their own."""
+    rows = team_credit_overview(team=membership.team).members
+    if membership.is_admin:
+        return rows
+    return [
+        row
+        if row.membership.user_id == membership.user_id
+        else MemberCredits(row.membership, None, None)
+        for row in rows
+    ]
 
 
 def team_credit_overview(*, team: Team) -> TeamCreditOverview:

@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -146,9 +147,7 @@ def test_a_cmyk_jpeg_is_accepted_and_stored_as_rgb(
 def test_a_16_bit_png_is_accepted_and_converted(
     member, media, astronaut, django_capture_on_commit_callbacks
 ):
-    sixteen = Image.fromarray(
-        __import__("numpy").asarray(astronaut.convert("L")).astype("uint16") * 257
-    )
+    sixteen = Image.fromarray(np.asarray(astronaut.convert("L")).astype("uint16") * 257)
     assert sixteen.mode.startswith("I")
     with django_capture_on_commit_callbacks(execute=False):
         response = _submit(member, _encode(sixteen, "PNG"), "deep.png")

@@ -1,5 +1,6 @@
 """Submit, run, retry, reconcile and clean up, through the services, with the real studio engine."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -85,8 +86,8 @@ def test_the_stored_upload_has_no_exif(member, media, face_jpeg):
 
     exif = Image.Exif()
     exif[0x010F] = "SpyCam"  # Make
-    photo = Image.open(__import__("io").BytesIO(face_jpeg))
-    out = __import__("io").BytesIO()
+    photo = Image.open(io.BytesIO(face_jpeg))
+    out = io.BytesIO()
     photo.save(out, format="JPEG", exif=exif.tobytes())
     generation, _ = submit(member, out.getvalue())
     with generation.source.open("rb") as handle:
