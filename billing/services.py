@@ -196,9 +196,12 @@ def payment_fulfil(*, session: Mapping, via: FulfilledVia, event_id: str = "") -
         )
     team = payment.team
     charge = _charge_of(session)
-    # Refunded (in part) before we fulfilled it: its refund event found no charge to match
-    # and was dropped, so grant only what is still paid for.
-    refunded_cents = min(int((charge or {}).get("amount_refunded") or 0), payment.amount_cents)
+    # Refunded (in part) before we fulfilled it, whether its refund event was dropped (no
+    # charge to match yet) or recorded on the pending payment: grant only what is still paid.
+    refunded_cents = min(
+        max(int((charge or {}).get("amount_refunded") or 0), payment.amount_refunded_cents),
+        payment.amount_cents,
+    )
     withheld = _credits_for_refund(payment, refunded_cents) if refunded_cents else 0
     if payment.credits - withheld > 0:
         credits_services.credits_grant(
@@ -331,15 +334,15 @@ def payment_refund(*, charge: Mapping, event_id: str = "") -> Payment | None:
                 payment.credits_owed += owed
                 update_fields += ["credits_refunded", "credits_owed"]
     else:
-        # Refunded before it was ever fulfilled: nothing to take back, and marking it
-        # refunded stops a late success page or webhook from granting it.
-        logger.warning("Payment %s refunded before fulfilment; no credits granted", payment.pk)
+        # Refunded before it was ever fulfilled: nothing to take back. A full refund closes
+        # it (a late success page or webhook grants nothing); a partial one leaves it
+        # pending, and payment_fulfil grants only what is still paid for.
+        logger.warning("Payment %s refunded before fulfilment", payment.pk)
     payment.amount_refunded_cents = refunded_cents
-    payment.status = (
-        PaymentStatus.REFUNDED
-        if refunded_cents >= payment.amount_cents
-        else PaymentStatus.PARTIALLY_REFUNDED
-    )
+    if refunded_cents >= payment.amount_cents:
+        payment.status = PaymentStatus.REFUNDED
+    elif payment.status != PaymentStatus.PENDING:
+        payment.status = PaymentStatus.PARTIALLY_REFUNDED
     if not payment.stripe_charge_id and charge_id:
         payment.stripe_charge_id = charge_id
         update_fields.append("stripe_charge_id")

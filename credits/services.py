@@ -127,8 +127,14 @@ def _post(
     memo: str = "",
     reference: str = "",
     metadata: dict | None = None,
+    replay_must_match: bool = False,
 ) -> Movement:
-    """Write one balanced transaction, once per key. Call inside `transaction.atomic`."""
+    """Write one balanced transaction, once per key. Call inside `transaction.atomic`.
+
+    With `replay_must_match`, a key already used for different legs (another amount or
+    other accounts) is a Conflict instead of a silent replay of the first movement: the
+    caller reused a client-supplied Idempotency-Key for a different request.
+    """
     if not key:
         raise ValueError("Every credit movement needs an idempotency key.")
     legs = [(account, delta) for account, delta in legs if delta != 0]
@@ -150,7 +156,13 @@ def _post(
         )
     )
     if tx is None:
-        return Movement(transaction=Transaction.objects.get(idempotency_key=key), created=False)
+        first = Transaction.objects.get(idempotency_key=key)
+        if replay_must_match and not _same_legs(first, kind, legs):
+            raise Conflict(
+                "This Idempotency-Key was already used for a different request.",
+                code="idempotency_key_reused",
+            )
+        return Movement(transaction=first, created=False)
 
     for account, delta in sorted(legs, key=lambda leg: leg[0].pk):
         if account.kind == AccountKind.SYSTEM:
@@ -167,6 +179,11 @@ def _post(
         [Entry(transaction=tx, account=account, amount=delta) for account, delta in legs]
     )
     return Movement(transaction=tx, created=True)
+
+
+def _same_legs(tx: Transaction, kind: Kind, legs: list[tuple[Account, int]]) -> bool:
+    stored = sorted(tx.entries.values_list("account_id", "amount"))
+    return tx.kind == kind and stored == sorted((account.pk, delta) for account, delta in legs)
 
 
 def _insert_once(tx: Transaction) -> Transaction | None:
@@ -275,6 +292,7 @@ def credits_allocate(
         actor_id=actor_id,
         memo=memo or "Allocated from the team pool",
         metadata={"to_user_id": user_id},
+        replay_must_match=True,
     )
 
 
@@ -332,6 +350,7 @@ def credits_reassign(
         actor_id=actor_id,
         memo="Reassigned between members",
         metadata={"from_user_id": from_user_id, "to_user_id": to_user_id},
+        replay_must_match=True,
     )
 
 
@@ -557,6 +576,7 @@ def credits_adjust(
         team_id=team_id,
         actor_id=actor_id,
         memo=reason,
+        replay_must_match=True,
     )
 
 

@@ -442,3 +442,41 @@ def test_a_refund_before_fulfilment_grants_only_what_is_still_paid(
     _refund(client, fake_stripe, webhook_endpoint, payment)  # the rest, after fulfilment
     assert _pool(team_setup["team"]) == SEEDED
     _assert_ledger_clean()
+
+
+def test_a_partial_refund_of_a_pending_payment_still_lets_the_rest_be_granted(
+    client, team_setup, paid, fake_stripe, webhook_endpoint
+):
+    """A pending payment that already knows its intent (e.g. an async payment method)."""
+    payment, session = paid
+    Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=session["payment_intent"])
+    intent = fake_stripe.objects["payment_intent"][session["payment_intent"]]
+    charge = fake_stripe.refund(intent["latest_charge"], 1450)
+    post_event(client, webhook_endpoint, fake_stripe.event("charge.refunded", charge))
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded_cents) == (PaymentStatus.PENDING, 1450)
+
+    post_event(client, webhook_endpoint, fake_stripe.event("checkout.session.completed", session))
+
+    assert _pool(team_setup["team"]) == SEEDED + 25
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PARTIALLY_REFUNDED
+    assert (payment.amount_refunded_cents, payment.credits_refunded) == (1450, 25)
+    _assert_ledger_clean()
+
+
+def test_a_full_refund_of_a_pending_payment_closes_it(
+    client, team_setup, paid, fake_stripe, webhook_endpoint
+):
+    payment, session = paid
+    Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=session["payment_intent"])
+    intent = fake_stripe.objects["payment_intent"][session["payment_intent"]]
+    charge = fake_stripe.refund(intent["latest_charge"])
+    post_event(client, webhook_endpoint, fake_stripe.event("charge.refunded", charge))
+
+    post_event(client, webhook_endpoint, fake_stripe.event("checkout.session.completed", session))
+
+    assert _pool(team_setup["team"]) == SEEDED
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+    _assert_ledger_clean()

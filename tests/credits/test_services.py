@@ -215,3 +215,19 @@ def test_audit_command_fails_when_a_cached_balance_drifts(team):
     Entry.objects.filter(account__kind="pool").update(amount=4)
     with pytest.raises(CommandError, match="problem"):
         call_command("credits_audit")
+
+
+def test_an_adjustment_key_reused_for_another_amount_is_a_conflict(team, member):
+    s.credits_adjust(team_id=team.id, amount=5, key="adj", actor_id=member.id, reason="goodwill")
+
+    with pytest.raises(Conflict):
+        s.credits_adjust(team_id=team.id, amount=7, key="adj", actor_id=member.id, reason="x")
+
+    assert pool(team) == 5
+
+
+def test_an_adjustment_replayed_with_the_same_amount_returns_the_first(team, member):
+    first = s.credits_adjust(team_id=team.id, amount=5, key="adj", actor_id=member.id, reason="r")
+    again = s.credits_adjust(team_id=team.id, amount=5, key="adj", actor_id=member.id, reason="r")
+    assert (again.created, again.transaction.pk) == (False, first.transaction.pk)
+    assert pool(team) == 5

@@ -247,6 +247,39 @@ def test_allocate_with_the_same_idempotency_key_moves_credits_once(team_setup):
     assert credits_selectors.balance_member(team_id=t["team"].id, user_id=t["bob"].id) == 10
 
 
+@pytest.mark.parametrize(
+    "changed", [{"amount": 11}, {"user_id": "alice"}], ids=["other_amount", "other_member"]
+)
+def test_allocate_reusing_an_idempotency_key_for_a_different_request_is_409(team_setup, changed):
+    t = team_setup
+    admin = client_for(t["admin"])
+    url = f"/api/v1/teams/{t['team'].id}/credits/allocate"
+    first = {"user_id": t["bob"].id, "amount": 10}
+    admin.post(url, first, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    other = {**first, **{k: t[v].id if k == "user_id" else v for k, v in changed.items()}}
+
+    response = admin.post(url, other, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert credits_selectors.balance_pool(team_id=t["team"].id) == 90
+
+
+def test_reassign_reusing_an_idempotency_key_for_a_different_amount_is_409(team_setup):
+    t = team_setup
+    team_id = t["team"].id
+    credits_services.credits_allocate(team_id=team_id, user_id=t["bob"].id, amount=10, key="b")
+    admin = client_for(t["admin"])
+    url = f"/api/v1/teams/{team_id}/credits/reassign"
+    body = {"from_user_id": t["bob"].id, "to_user_id": t["admin"].id, "amount": 4}
+    assert admin.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="r").status_code == 201
+
+    response = admin.post(url, {**body, "amount": 5}, format="json", HTTP_IDEMPOTENCY_KEY="r")
+
+    assert response.status_code == 409
+    assert credits_selectors.balance_member(team_id=team_id, user_id=t["bob"].id) == 6
+
+
 def test_team_credit_overview_lists_pool_members_and_low_balance(team_setup, settings):
     settings.CREDITS_LOW_BALANCE_WARNING = 500
     t = team_setup
