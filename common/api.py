@@ -78,6 +78,12 @@ def created(data: Any) -> Response:
     return Response(data, status=status.HTTP_201_CREATED)
 
 
+def key_team_id(request) -> int | None:
+    """The team a team API key acts in (None for a signed-in person): reads made with a key
+    see the key creator's objects in that team only."""
+    return getattr(request.auth, "team_id", None)
+
+
 def idempotency_key(request) -> str:
     """The client's Idempotency-Key scoped to the user, or a fresh one (a new movement)."""
     key = request.headers.get("Idempotency-Key", "").strip()

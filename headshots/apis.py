@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import SubmitThrottledMixin, id_field, paginated
+from common.api import SubmitThrottledMixin, id_field, key_team_id, paginated
 from common.errors import ApplicationError
 from headshots import exports, files, selectors, services
 from headshots.models import AspectRatio, Event, Quality, Status
@@ -207,7 +207,9 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
         return paginated(
             request=request,
             view=self,
-            queryset=selectors.headshot_list(user=request.user, filters=filters.validated_data),
+            queryset=selectors.headshot_list(
+                user=request.user, filters=filters.validated_data, team_id=key_team_id(request)
+            ),
             serializer_class=GenerationSerializer,
         )
 
@@ -270,11 +272,10 @@ class HeadshotBatchApi(SubmitThrottledMixin, APIView):
 class HeadshotDetailApi(APIView):
     @extend_schema(responses=GenerationSerializer)
     def get(self, request, generation_id: int):
-        return Response(
-            GenerationSerializer(
-                selectors.headshot_get(user=request.user, generation_id=generation_id)
-            ).data
+        generation = selectors.headshot_get(
+            user=request.user, generation_id=generation_id, team_id=key_team_id(request)
         )
+        return Response(GenerationSerializer(generation).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, generation_id: int):
@@ -320,7 +321,9 @@ class HeadshotExportApi(APIView):
         responses={(200, "application/zip"): bytes},
     )
     def get(self, request, generation_id: int):
-        generation = selectors.headshot_get(user=request.user, generation_id=generation_id)
+        generation = selectors.headshot_get(
+            user=request.user, generation_id=generation_id, team_id=key_team_id(request)
+        )
         images = list(generation.images.all())
         if not images:
             raise ApplicationError(
@@ -364,7 +367,9 @@ class ImageDownloadApi(APIView):
         responses={(200, "image/*"): bytes},
     )
     def get(self, request, image_id: int):
-        image = selectors.image_get(user=request.user, image_id=image_id)
+        image = selectors.image_get(
+            user=request.user, image_id=image_id, team_id=key_team_id(request)
+        )
         fmt = request.query_params.get("format", "jpeg")
         if fmt not in exports.FORMATS:
             raise ApplicationError("Format must be jpeg, png or webp.", code="invalid_format")

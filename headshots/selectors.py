@@ -32,9 +32,11 @@ def styles_for_team(*, team) -> list[HeadshotStyle]:
     return styles
 
 
-def headshots_visible(*, user) -> QuerySet[HeadshotGeneration]:
-    """The member's own, not deleted. Every read of generations starts here."""
-    return HeadshotGeneration.objects.filter(user=user, deleted_at__isnull=True)
+def headshots_visible(*, user, team_id: int | None = None) -> QuerySet[HeadshotGeneration]:
+    """The member's own, not deleted (within one team, for a team API key). Every read of
+    generations starts here."""
+    qs = HeadshotGeneration.objects.filter(user=user, deleted_at__isnull=True)
+    return qs if team_id is None else qs.filter(team_id=team_id)
 
 
 def _with_images(qs: QuerySet[HeadshotGeneration]) -> QuerySet[HeadshotGeneration]:
@@ -46,10 +48,12 @@ def _with_images(qs: QuerySet[HeadshotGeneration]) -> QuerySet[HeadshotGeneratio
     )
 
 
-def headshot_list(*, user, filters: dict | None = None) -> QuerySet[HeadshotGeneration]:
+def headshot_list(
+    *, user, filters: dict | None = None, team_id: int | None = None
+) -> QuerySet[HeadshotGeneration]:
     """History, newest first, with images in two more queries whatever the page size."""
     filters = filters or {}
-    qs = headshots_visible(user=user)
+    qs = headshots_visible(user=user, team_id=team_id)
     if filters.get("favorite") is not None:
         favorite = filters["favorite"]
         has_favorite_image = Q(images__is_favorite=True, images__deleted_at__isnull=True)
@@ -65,8 +69,10 @@ def headshot_list(*, user, filters: dict | None = None) -> QuerySet[HeadshotGene
     return _with_images(qs).order_by("-created_at", "-id")
 
 
-def headshot_get(*, user, generation_id, for_update: bool = False) -> HeadshotGeneration:
-    qs = headshots_visible(user=user)
+def headshot_get(
+    *, user, generation_id, for_update: bool = False, team_id: int | None = None
+) -> HeadshotGeneration:
+    qs = headshots_visible(user=user, team_id=team_id)
     if for_update:
         qs = qs.select_for_update()
     try:
@@ -79,13 +85,11 @@ def headshot_get(*, user, generation_id, for_update: bool = False) -> HeadshotGe
         raise NotFound("No such headshot.") from None
 
 
-def image_get(*, user, image_id) -> GeneratedImage:
+def image_get(*, user, image_id, team_id: int | None = None) -> GeneratedImage:
+    generations = headshots_visible(user=user, team_id=team_id)
     try:
         return GeneratedImage.objects.select_related("generation", "generation__style").get(
-            pk=object_id(image_id),
-            deleted_at__isnull=True,
-            generation__user=user,
-            generation__deleted_at__isnull=True,
+            pk=object_id(image_id), deleted_at__isnull=True, generation__in=generations
         )
     except (GeneratedImage.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such image.") from None

@@ -19,6 +19,11 @@ TEAMLESS_READS = frozenset({"/api/v1/me", "/api/v1/headshots/config"})
 # looks objects up by the key's creator (history, a generation by id, characters...) would
 # also find the creator's objects in other teams, so a key may not use it.
 TEAM_IN_BODY = frozenset({("POST", "/api/v1/headshots/estimate"), ("POST", "/api/v1/headshots")})
+# Reads of the creator's generations that the views narrow to the key's team
+# (common.api.key_team_id): history, status, export and image download.
+KEY_TEAM_FILTERED_READS = frozenset(
+    {"api-headshots", "api-headshot", "api-headshot-export", "api-headshot-image-download"}
+)
 # Keys never manage keys, and never reach staff endpoints, whoever created them.
 REFUSED_URL_NAMES = frozenset({"api-team-api-keys", "api-team-api-key"})
 REFUSED_PREFIXES = ("/api/v1/admin/",)
@@ -45,18 +50,22 @@ def api_key_scope_check(*, request, key: TeamApiKey, url_kwargs: Mapping, url_na
     path = request.path_info
     if path.startswith(REFUSED_PREFIXES) or url_name in REFUSED_URL_NAMES:
         _refuse("An API key cannot be used for this endpoint.")
+    safe = request.method in SAFE_METHODS
+    # Reads that need no team named: the team-less ones, and those the view narrows itself.
+    teamless_read = safe and (
+        path.rstrip("/") in TEAMLESS_READS or url_name in KEY_TEAM_FILTERED_READS
+    )
     in_url = "team_id" in url_kwargs
-    if not in_url and (request.method, path.rstrip("/")) not in TEAM_IN_BODY:
-        if request.method in SAFE_METHODS and path.rstrip("/") in TEAMLESS_READS:
-            return
+    if not in_url and not teamless_read and (request.method, path.rstrip("/")) not in TEAM_IN_BODY:
         _refuse(
-            "An API key reaches its team's endpoints (/api/v1/teams/{id}/...) and headshot submits only."
+            "An API key reaches its team's endpoints (/api/v1/teams/{id}/...), headshot "
+            "submits and its team's headshots only."
         )
     if isinstance(request.data, Mapping) and request.data.get("retry_of"):
         _refuse("Retry with a session token: an API key cannot reach generations by id.")
     team_ids = _team_ids(request, url_kwargs)
     if not team_ids:
-        if request.method in SAFE_METHODS and path.rstrip("/") in TEAMLESS_READS:
+        if teamless_read:
             return
         _refuse("With an API key, name the key's team in the request.")
     if any(team_id != str(key.team_id) for team_id in team_ids):

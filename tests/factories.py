@@ -1,7 +1,12 @@
+import io
+
 import factory
+from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import User
+from headshots.models import GeneratedImage, HeadshotGeneration, HeadshotStyle, Status
 from teams.models import Invitation, Membership, Role, Team
 
 
@@ -45,3 +50,29 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"invitee{n}@example.com")
     role = Role.MEMBER
     expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=7))
+
+
+def finished_generation(
+    user, *, team=None, n_images=1, status=Status.COMPLETED
+) -> HeadshotGeneration:
+    """A generation row with real image files, made without the engine (for list/query tests)."""
+    style = HeadshotStyle.objects.get(slug="corporate")
+    generation = HeadshotGeneration.objects.create(
+        user=user,
+        team=team or user.team,
+        style=style,
+        aspect_ratio="1:1",
+        batch_size=n_images,
+        status=status,
+        progress=100,
+    )
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), (120, 130, 140)).save(picture, format="JPEG")
+    for index in range(n_images):
+        image = GeneratedImage(
+            generation=generation, index=index, width=64, height=64, seed=index, engine="studio"
+        )
+        image.image.save(f"{index}.jpg", ContentFile(picture.getvalue()), save=False)
+        image.thumbnail.save(f"{index}-t.jpg", ContentFile(picture.getvalue()), save=False)
+        image.save()
+    return generation

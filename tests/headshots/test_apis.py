@@ -3,17 +3,15 @@ import json
 import zipfile
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from PIL import Image
 
 from credits import selectors as credits_selectors
 from credits import services as credits_services
 from headshots import services
-from headshots.models import GeneratedImage, HeadshotGeneration, HeadshotStyle, Status
+from headshots.models import HeadshotGeneration, HeadshotStyle, Status
 from tests.conftest import client_for
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory, finished_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -40,30 +38,6 @@ def _post_photo(client, photo, **fields):
     data["photo"] = io.BytesIO(photo)
     data["photo"].name = "me.jpg"
     return client.post("/api/v1/headshots", data, format="multipart")
-
-
-def _finished_generation(user, *, n_images=1, status=Status.COMPLETED) -> HeadshotGeneration:
-    """A generation row with real image files, made without the engine (for list/query tests)."""
-    style = HeadshotStyle.objects.get(slug="corporate")
-    generation = HeadshotGeneration.objects.create(
-        user=user,
-        team=user.team,
-        style=style,
-        aspect_ratio="1:1",
-        batch_size=n_images,
-        status=status,
-        progress=100,
-    )
-    picture = io.BytesIO()
-    Image.new("RGB", (64, 64), (120, 130, 140)).save(picture, format="JPEG")
-    for index in range(n_images):
-        image = GeneratedImage(
-            generation=generation, index=index, width=64, height=64, seed=index, engine="studio"
-        )
-        image.image.save(f"{index}.jpg", ContentFile(picture.getvalue()), save=False)
-        image.thumbnail.save(f"{index}-t.jpg", ContentFile(picture.getvalue()), save=False)
-        image.save()
-    return generation
 
 
 def test_config_lists_the_seeded_styles_with_categories(member):
@@ -214,7 +188,7 @@ def test_submit_to_a_team_that_is_not_mine_is_404(member, media, face_jpeg):
 @pytest.mark.parametrize("rows", [1, 20])
 def test_history_runs_a_fixed_number_of_queries_whatever_the_page_size(member, media, rows):
     for _ in range(rows):
-        _finished_generation(member, n_images=2)
+        finished_generation(member, n_images=2)
     client = client_for(member)
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/api/v1/headshots?page_size=20")
@@ -225,8 +199,8 @@ def test_history_runs_a_fixed_number_of_queries_whatever_the_page_size(member, m
 
 
 def test_history_filters_by_favorite_status_and_style(member, media):
-    a = _finished_generation(member)
-    _finished_generation(member, status=Status.FAILED)
+    a = finished_generation(member)
+    finished_generation(member, status=Status.FAILED)
     services.headshot_set_favorite(user=member, generation_id=a.pk, favorite=True)
     client = client_for(member)
     assert [g["id"] for g in client.get("/api/v1/headshots?favorite=true").json()["results"]] == [
@@ -238,7 +212,7 @@ def test_history_filters_by_favorite_status_and_style(member, media):
 
 
 def test_another_users_headshot_is_404_everywhere(member, media):
-    generation = _finished_generation(member)
+    generation = finished_generation(member)
     stranger = client_for(UserFactory())
     image_id = generation.images.first().pk
     for method, url in [
@@ -256,7 +230,7 @@ def test_another_users_headshot_is_404_everywhere(member, media):
 
 
 def test_detail_gives_signed_image_urls_that_serve_the_file(member, media, client):
-    generation = _finished_generation(member)
+    generation = finished_generation(member)
     data = client_for(member).get(f"/api/v1/headshots/{generation.pk}").json()
     url = data["images"][0]["url"]
     assert url.startswith("/headshots/file/")
@@ -265,7 +239,7 @@ def test_detail_gives_signed_image_urls_that_serve_the_file(member, media, clien
 
 
 def test_favorite_and_unfavorite(member, media):
-    generation = _finished_generation(member)
+    generation = finished_generation(member)
     client = client_for(member)
     assert client.post(f"/api/v1/headshots/{generation.pk}/favorite").json()["is_favorite"] is True
     assert (
@@ -274,7 +248,7 @@ def test_favorite_and_unfavorite(member, media):
 
 
 def test_delete_is_soft_and_hides_it(member, media):
-    generation = _finished_generation(member)
+    generation = finished_generation(member)
     client = client_for(member)
     assert client.delete(f"/api/v1/headshots/{generation.pk}").status_code == 204
     assert client.get(f"/api/v1/headshots/{generation.pk}").status_code == 404
@@ -283,10 +257,10 @@ def test_delete_is_soft_and_hides_it(member, media):
 
 
 def test_bulk_favorite_and_delete_touch_only_my_own(member, media):
-    mine = [_finished_generation(member) for _ in range(3)]
+    mine = [finished_generation(member) for _ in range(3)]
     other_user = UserFactory()
     other_user.team = member.team
-    theirs = _finished_generation(other_user)
+    theirs = finished_generation(other_user)
     client = client_for(member)
     ids = [g.pk for g in mine] + [theirs.pk]
     assert client.post(
@@ -300,7 +274,7 @@ def test_bulk_favorite_and_delete_touch_only_my_own(member, media):
 
 
 def test_export_zip_has_several_sizes_and_metadata(member, media):
-    generation = _finished_generation(member, n_images=2)
+    generation = finished_generation(member, n_images=2)
     response = client_for(member).get(f"/api/v1/headshots/{generation.pk}/export?watermark=1")
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.content))
@@ -313,7 +287,7 @@ def test_export_zip_has_several_sizes_and_metadata(member, media):
     "fmt,magic", [("jpeg", b"\xff\xd8"), ("png", b"\x89PNG"), ("webp", b"RIFF")]
 )
 def test_download_in_each_format(member, media, fmt, magic):
-    generation = _finished_generation(member)
+    generation = finished_generation(member)
     response = client_for(member).get(
         f"/api/v1/headshots/images/{generation.images.first().pk}/download?format={fmt}"
     )
@@ -322,7 +296,7 @@ def test_download_in_each_format(member, media, fmt, magic):
 
 
 def test_share_link_shows_the_image_without_login(member, media, client):
-    generation = _finished_generation(member)
+    generation = finished_generation(member)
     response = client_for(member).post(
         f"/api/v1/headshots/images/{generation.images.first().pk}/share"
     )
@@ -333,7 +307,7 @@ def test_share_link_shows_the_image_without_login(member, media, client):
 
 
 def test_retry_of_a_completed_generation_is_a_conflict(member, media):
-    generation = _finished_generation(member)
+    generation = finished_generation(member)
     response = client_for(member).post(f"/api/v1/headshots/{generation.pk}/retry")
     assert response.status_code == 409
 

@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 from teams import services
 from teams.models import Membership, Role, TeamApiKey
 from tests.conftest import client_for
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, finished_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +136,7 @@ def test_the_key_cannot_manage_keys(team_setup):
 def test_the_key_needs_a_team_context(team_setup):
     _, plaintext = make_key(team_setup)
 
-    res = key_client(plaintext).get("/api/v1/headshots")
+    res = key_client(plaintext).post("/api/v1/headshots/estimate", {"style": "x"}, format="json")
 
     assert res.status_code == 403
     assert res.json()["code"] == "api_key_scope"
@@ -195,10 +195,8 @@ def test_staff_endpoints_refuse_the_key_even_for_a_staff_creator(team_setup):
 @pytest.mark.parametrize(
     "method,url",
     [
-        ("get", "/api/v1/headshots?team={team}"),
-        ("get", "/api/v1/headshots/1?team={team}"),
         ("delete", "/api/v1/headshots/1?team={team}"),
-        ("get", "/api/v1/headshots/images/1/download?team={team}"),
+        ("post", "/api/v1/headshots/1/favorite?team={team}"),
         ("get", "/api/v1/characters/projects?team={team}"),
         ("get", "/api/v1/credits/history?team={team}"),
     ],
@@ -214,3 +212,35 @@ def test_a_key_cannot_reach_objects_found_through_its_creator(api, team_setup, m
     )
     assert response.status_code == 403
     assert response.json()["code"] == "api_key_scope"
+
+
+def test_a_key_reads_its_creators_headshots_in_its_team_only(team_setup, media):
+    t = team_setup
+    MembershipFactory(team=t["other_team"], user=t["admin"], role=Role.ADMIN)
+    here = finished_generation(t["admin"], team=t["team"])
+    elsewhere = finished_generation(t["admin"], team=t["other_team"])
+    finished_generation(t["alice"], team=t["team"])  # a teammate's: not the creator's
+    client = key_client(make_key(t)[1])
+
+    listed = client.get("/api/v1/headshots")
+
+    assert listed.status_code == 200, listed.content
+    assert [row["id"] for row in listed.json()["results"]] == [here.id]
+    assert client.get(f"/api/v1/headshots/{here.id}").status_code == 200
+    assert client.get(f"/api/v1/headshots/{elsewhere.id}").status_code == 404
+    image_here, image_elsewhere = here.images.get(), elsewhere.images.get()
+    download = client.get(f"/api/v1/headshots/images/{image_here.id}/download")
+    assert (download.status_code, download["Content-Type"]) == (200, "image/jpeg")
+    assert client.get(f"/api/v1/headshots/images/{image_elsewhere.id}/download").status_code == 404
+    assert client.get(f"/api/v1/headshots/{elsewhere.id}/export").status_code == 404
+
+
+def test_a_key_naming_another_team_on_a_read_is_refused(team_setup):
+    t = team_setup
+    MembershipFactory(team=t["other_team"], user=t["admin"], role=Role.ADMIN)
+    client = key_client(make_key(t)[1])
+
+    res = client.get("/api/v1/headshots", {"team": t["other_team"].id})
+
+    assert res.status_code == 403
+    assert res.json()["code"] == "api_key_scope"
