@@ -35,12 +35,14 @@ from characters.models import (
 )
 from common.api import storable_key
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound
+from common.jobs import jobs_reconcile
 from credits import services as credits_services
 from teams import selectors as teams_selectors
 
 logger = logging.getLogger(__name__)
 
 RUNNING = selectors.RUNNING
+_STUCK = ApplicationError("The job stopped responding.", code="stuck")
 MAX_NAME = 255
 
 
@@ -660,34 +662,15 @@ def _describe_failure(failure: Exception) -> tuple[str, str]:
 
 def version_reconcile(*, now=None) -> dict[str, int]:
     """Versions silent past the timeout: re-queue (twice at most), then fail and release."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.CHARACTERS_JOB_TIMEOUT_SECONDS)
-    stuck = list(
-        CharacterImageVersion.objects.filter(status__in=RUNNING, updated_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
+    return jobs_reconcile(
+        model=CharacterImageVersion,
+        running=RUNNING,
+        queued=Status.QUEUED,
+        timeout=timedelta(seconds=settings.CHARACTERS_JOB_TIMEOUT_SECONDS),
+        enqueue=_enqueue,
+        fail=lambda version: _fail(version, _STUCK, elapsed_ms=0),
+        now=now,
     )
-    counts = {"requeued": 0, "failed": 0}
-    for pk in stuck:
-        with transaction.atomic():
-            version = (
-                CharacterImageVersion.objects.select_for_update()
-                .filter(pk=pk, status__in=RUNNING, updated_at__lt=cutoff)
-                .first()
-            )
-            if version is None:
-                continue
-            requeues = int(version.metadata.get("requeues", 0))
-            if requeues < 2:
-                version.metadata["requeues"] = requeues + 1
-                version.status = Status.QUEUED
-                version.save(update_fields=["metadata", "status", "updated_at"])
-                transaction.on_commit(lambda pk=pk: _enqueue(pk))
-                counts["requeued"] += 1
-                continue
-        _fail(version, ApplicationError("The job stopped responding.", code="stuck"), elapsed_ms=0)
-        counts["failed"] += 1
-    return counts
 
 
 # --- versions ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from common.api import storable_key
 from common.errors import ApplicationError, Conflict, NotFound
+from common.jobs import jobs_reconcile
 from credits import services as credits_services
 from headshots import engine
 from headshots.models import (
@@ -45,6 +46,7 @@ from teams import selectors as teams_selectors
 logger = logging.getLogger(__name__)
 
 RUNNING = (Status.QUEUED, Status.PROCESSING)
+_STUCK = ApplicationError("The job stopped responding.", code="stuck")
 
 
 @dataclass(frozen=True)
@@ -540,37 +542,16 @@ def headshot_retry(*, user, generation_id: int) -> HeadshotGeneration:
 
 
 def headshot_reconcile(*, now=None) -> dict[str, int]:
-    """Jobs silent past the timeout: re-queue once more, or fail them and release their credits."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.HEADSHOT_JOB_TIMEOUT_SECONDS)
-    stuck = list(
-        HeadshotGeneration.objects.filter(status__in=RUNNING, updated_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
+    """Jobs silent past the timeout: re-queue (twice at most), then fail and release."""
+    return jobs_reconcile(
+        model=HeadshotGeneration,
+        running=RUNNING,
+        queued=Status.QUEUED,
+        timeout=timedelta(seconds=settings.HEADSHOT_JOB_TIMEOUT_SECONDS),
+        enqueue=_enqueue,
+        fail=lambda generation: _finish(generation, _STUCK, elapsed_ms=0),
+        now=now,
     )
-    counts = {"requeued": 0, "failed": 0}
-    for pk in stuck:
-        with transaction.atomic():
-            generation = (
-                HeadshotGeneration.objects.select_for_update()
-                .filter(pk=pk, status__in=RUNNING)
-                .first()
-            )
-            if generation is None or generation.updated_at >= cutoff:
-                continue
-            requeues = int(generation.metadata.get("requeues", 0))
-            if requeues < 2:
-                generation.metadata["requeues"] = requeues + 1
-                generation.status = Status.QUEUED
-                generation.save(update_fields=["metadata", "status", "updated_at"])
-                transaction.on_commit(lambda pk=pk: _enqueue(pk))
-                counts["requeued"] += 1
-                continue
-        _finish(
-            generation, ApplicationError("The job stopped responding.", code="stuck"), elapsed_ms=0
-        )
-        counts["failed"] += 1
-    return counts
 
 
 def headshot_cleanup_originals(*, now=None) -> int:
