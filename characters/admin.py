@@ -5,10 +5,12 @@ from characters.models import Character, CharacterImageVersion, ConsistencyPolic
 
 @admin.register(ConsistencyPolicy)
 class ConsistencyPolicyAdmin(admin.ModelAdmin):
-    """Staff tune how closely a version must keep its character reference."""
+    """Staff tune how closely a version must keep its character reference.
+
+    The photographic identity threshold is the site settings' one (shared with headshots).
+    """
 
     list_display = (
-        "identity_threshold",
         "stylised_identity_threshold",
         "ssim_threshold",
         "max_rerenders",

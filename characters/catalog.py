@@ -39,7 +39,8 @@ ART_STYLE_ORDER = ("realistic", "anime", "ghibli", "pixar", "disney", "cyberpunk
 # FaceNet cannot see a person through these filters: on real photos the same person
 # scored 0.18-0.68 and different people 0.29-0.46 (obama, biden, skimage's astronaut,
 # headshot and expression sheet). They get the stylised identity floor (see
-# ConsistencyPolicy); the others the photographic one (same person >= 0.79 there).
+# ConsistencyPolicy); the others the site's identity threshold (staff SiteSettings; same
+# person >= 0.79 there).
 STYLISED_ART_STYLES = frozenset({"anime", "ghibli", "sketch"})
 
 SIZES: dict[str, str] = {

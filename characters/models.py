@@ -236,10 +236,8 @@ class ConsistencyPolicy(models.Model):
     `max_rerenders` times, then failed and its credits released.
     """
 
-    identity_threshold = models.FloatField(
-        default=generation.DEFAULT_IDENTITY_THRESHOLD,
-        help_text="FaceNet cosine to the character reference, photographic art styles",
-    )
+    # The photographic identity threshold is the site's one (staff SiteSettings), shared
+    # with headshots: one number for "the same person" across the product.
     stylised_identity_threshold = models.FloatField(
         default=0.10,
         help_text="The same for anime, Ghibli-like and sketch, where FaceNet cannot tell "

@@ -21,6 +21,7 @@ from characters.models import (
     Status,
 )
 from common.errors import NotFound
+from staff.selectors import site_settings
 from teams.models import Membership, Role
 
 RUNNING = (Status.QUEUED, Status.PROCESSING)
@@ -146,7 +147,7 @@ def can_delete(*, user, owner_id: int | None, team_id: int) -> bool:
 def consistency_thresholds() -> Thresholds:
     policy = ConsistencyPolicy.objects.order_by("pk").first() or ConsistencyPolicy()
     return Thresholds(
-        identity=policy.identity_threshold,
+        identity=site_settings().identity_threshold,
         stylised_identity=policy.stylised_identity_threshold,
         ssim=policy.ssim_threshold,
         max_rerenders=policy.max_rerenders,

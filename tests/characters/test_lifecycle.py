@@ -13,6 +13,8 @@ from characters.pricing import character_price
 from common.errors import ApplicationError, Conflict, InsufficientCredits
 from credits import selectors as credits_selectors
 from credits.models import Hold
+from staff.services import site_settings_update
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +117,8 @@ def test_a_rendering_failure_releases_every_held_credit(studio, media, obama_jpe
 def test_below_the_staff_threshold_it_is_rerendered_three_times_then_failed(
     studio, media, obama_jpeg, monkeypatch
 ):
-    ConsistencyPolicy.objects.create(identity_threshold=0.999, max_rerenders=3)
+    site_settings_update(actor=UserFactory(is_staff=True), identity_threshold=0.999)
+    ConsistencyPolicy.objects.create(max_rerenders=3)
     renders = []
     real = engine.generation.render_character
 
