@@ -130,6 +130,11 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# Who the client is, for login rate limits and API throttles: the socket's address unless
+# a known number of proxies sit in front. (DRF's default would trust any X-Forwarded-For a
+# client sends, and so let it dodge every per-IP limit.)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_SERVE_SPECIFICATION = False
 
@@ -240,6 +245,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1200/min"),
         "submit": env.str("THROTTLE_SUBMIT", default="30/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": None,
     # `?format=` is ours (download jpeg|png|webp), not content negotiation.

@@ -59,3 +59,26 @@ def test_submits_have_their_own_tighter_limit_but_reads_do_not_count(user, tight
 
 def test_default_rates_are_configured():
     assert set(api_settings.DEFAULT_THROTTLE_RATES) >= {"anon", "user", "submit"}
+
+
+def test_a_forged_x_forwarded_for_does_not_dodge_the_anonymous_limit(api, monkeypatch, db):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/min", "user": "5/min"})
+    codes = [
+        api.get("/api/v1/schema/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+def test_forged_x_forwarded_for_does_not_dodge_the_login_limit(api, user, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login": "2/m/ip"}
+    codes = [
+        api.post(
+            "/_allauth/app/v1/auth/login",
+            {"email": user.email, "password": "wrong-password"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [400, 400, 429]
