@@ -1,4 +1,11 @@
+from importlib import import_module
+
+from allauth.headless import app_settings as headless_settings
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
+from allauth.headless.tokens.strategies.sessions import SessionTokenStrategy
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user
+from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -8,7 +15,34 @@ from teams.services import team_api_key_touch
 
 
 class SessionTokenAuthentication(XSessionTokenAuthentication):
-    """allauth's X-Session-Token, answering 401 (not 403) when no credentials are sent."""
+    """allauth's X-Session-Token, answering 401 (not 403) when no credentials are sent.
+
+    The token is a session key. allauth asks the session store whether it `exists()` and
+    then loads it: two cache reads per call (two queries when the cache is cold) before the
+    user query. Every API call pays this, so the session is loaded once here: one cache
+    read and one query (the user) per call, two queries cold. Expiry, a changed password
+    (session hash), a deactivated user and logout are checked exactly as before, by
+    Django's `get_user`. A custom allauth token strategy keeps allauth's own lookup.
+    """
+
+    def authenticate(self, request):
+        token = self.get_session_token(request)
+        if not token:
+            return None
+        if type(headless_settings.TOKEN_STRATEGY) is not SessionTokenStrategy:
+            return super().authenticate(request)
+        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=token)
+        if session.session_key is None:
+            return None  # not a well-formed key: loading it would mint a fresh one
+        # The one load: a missing or expired session comes back empty with no key.
+        if session.get(SESSION_KEY) is None or not session.session_key:
+            return None
+        carrier = HttpRequest()
+        carrier.session = session
+        user = get_user(carrier)  # the user query, the backend's is_active and the hash check
+        if not user.is_authenticated:
+            return None
+        return user, session
 
     def authenticate_header(self, request) -> str:
         return 'X-Session-Token realm="api"'

@@ -1,0 +1,116 @@
+"""X-Session-Token authentication: one cache read and one query a call, same refusals as allauth."""
+
+from datetime import timedelta
+
+import pytest
+from allauth.headless.tokens.strategies.sessions import SessionTokenStrategy
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
+
+from accounts.authentication import SessionTokenAuthentication
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = "/_allauth/app/v1/auth/signup"
+SESSION = "/_allauth/app/v1/auth/session"
+PASSWORD = "a-long-password-77"  # noqa: S105 - a test user's password
+
+
+def _token(email="token@example.com") -> str:
+    response = APIClient().post(SIGNUP, {"email": email, "password": PASSWORD}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()["meta"]["session_token"]
+
+
+def _authenticate(token: str):
+    request = Request(APIRequestFactory().get("/api/v1/me", HTTP_X_SESSION_TOKEN=token))
+    return SessionTokenAuthentication().authenticate(request)
+
+
+def _me(token: str):
+    return APIClient().get("/api/v1/me", HTTP_X_SESSION_TOKEN=token)
+
+
+def test_a_token_costs_one_query_with_the_session_cached(django_assert_num_queries):
+    token = _token()
+    with django_assert_num_queries(1):  # the user; the session comes from the cache
+        user, session = _authenticate(token)
+    assert user.email == "token@example.com"
+    assert session.session_key == token
+
+
+def test_a_token_costs_two_queries_with_a_cold_cache(django_assert_num_queries):
+    token = _token()
+    cache.clear()
+    with django_assert_num_queries(2):  # the session row, then the user
+        user, _ = _authenticate(token)
+    assert user.email == "token@example.com"
+    with django_assert_num_queries(1):  # the first call put the session back in the cache
+        _authenticate(token)
+
+
+def test_a_malformed_token_is_refused_without_a_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert _authenticate("short") is None
+    response = _me("short")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'X-Session-Token realm="api"'
+
+
+def test_an_unknown_token_is_401_and_creates_no_session():
+    before = Session.objects.count()
+    response = _me("x" * 32)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert Session.objects.count() == before
+
+
+def test_a_token_is_refused_after_logout():
+    token = _token()
+    assert _me(token).status_code == 200
+    APIClient().delete(SESSION, HTTP_X_SESSION_TOKEN=token)
+    assert _me(token).status_code == 401
+
+
+def test_a_token_is_refused_once_the_user_is_deactivated():
+    token = _token()
+    User.objects.filter(email="token@example.com").update(is_active=False)
+    assert _me(token).status_code == 401
+
+
+def test_a_token_is_refused_after_a_password_change_elsewhere():
+    token = _token()
+    user = User.objects.get(email="token@example.com")
+    user.set_password("another-long-password-88")
+    user.save(update_fields=["password"])
+    assert _me(token).status_code == 401
+    assert not Session.objects.filter(session_key=token).exists()  # flushed, as Django does
+
+
+def test_an_expired_session_is_refused():
+    token = _token()
+    Session.objects.filter(session_key=token).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    cache.clear()
+    assert _me(token).status_code == 401
+
+
+class _CustomStrategy(SessionTokenStrategy):
+    lookups: list[str] = []
+
+    def lookup_session(self, session_token):
+        self.lookups.append(session_token)
+        return super().lookup_session(session_token)
+
+
+def test_a_custom_token_strategy_keeps_allauths_own_lookup(settings):
+    token = _token()
+    settings.HEADLESS_TOKEN_STRATEGY = f"{__name__}._CustomStrategy"
+    user, _ = _authenticate(token)
+    assert user.email == "token@example.com"
+    assert _CustomStrategy.lookups == [token]
