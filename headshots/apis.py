@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -111,23 +112,38 @@ class HeadshotConfigApi(APIView):
     )
     def get(self, request):
         team = services.headshot_team(request.user, request.query_params.get("team"))
+        rules = site_settings()
+        # Plain JSON values throughout: OutputSerializer documents the shape.
         data = {
-            "styles": selectors.styles_for_team(team=team),
+            "styles": self._styles(team),
             "aspect_ratios": [{"value": v, "label": label} for v, label in AspectRatio.choices],
             "qualities": [
                 {"value": v, "label": label, "surcharge": QUALITY_SURCHARGE[v]}
                 for v, label in Quality.choices
             ],
-            "batch_size": {"min": 1, "max": site_settings().max_batch_size},
+            "batch_size": {"min": 1, "max": rules.max_batch_size},
             "pricing": {
                 "premium_surcharge": PREMIUM_SURCHARGE,
                 "extra_image": EXTRA_IMAGE_COST,
                 "quality_surcharge": QUALITY_SURCHARGE,
             },
             "max_upload_mb": settings.HEADSHOT_MAX_UPLOAD_BYTES // (1024 * 1024),
-            "retention_minutes": site_settings().retention_minutes,
+            "retention_minutes": rules.retention_minutes,
         }
-        return Response(self.OutputSerializer(data).data)
+        return Response(data)
+
+    @staticmethod
+    def _styles(team) -> list[dict]:
+        """The team's styles as JSON, kept under the catalogue's version: one query a call
+        (the version) while no style and no policy of the team changes."""
+        catalogue = selectors.style_catalogue(team=team)
+        key = f"headshots:config-styles:{catalogue.cache_key}"
+        styles = cache.get(key)
+        if styles is None:
+            styles = selectors.styles_for_team(team=team, catalogue=catalogue)
+            styles = [dict(row) for row in StyleSerializer(styles, many=True).data]
+            cache.set(key, styles, selectors.STYLES_CACHE_SECONDS)
+        return styles
 
 
 class HeadshotSpecSerializer(serializers.Serializer):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from common.errors import NotFound, object_id
@@ -21,14 +26,77 @@ def style_policy_for_team(*, team) -> TeamStylePolicy | None:
     return TeamStylePolicy.objects.filter(team=team).prefetch_related("allowed_styles").first()
 
 
-def styles_for_team(*, team) -> list[HeadshotStyle]:
-    """Active styles, narrowed to the team admin's choice when they made one."""
-    styles = list(styles_active())
-    policy = style_policy_for_team(team=team)
-    if policy is not None:
-        allowed = {s.pk for s in policy.allowed_styles.all()}
-        if allowed:
-            styles = [s for s in styles if s.pk in allowed]
+# Cached style lists live this long at most; the key changes as soon as a style or a
+# team's policy does, so this only bounds memory and the age of a cached S3 sample URL
+# (presigned for an hour).
+STYLES_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class StyleCatalogue:
+    """What a team may pick from, as of one query: a fingerprint of every style row and
+    the ids the team's policy allows (empty: every active style)."""
+
+    fingerprint: str
+    allowed: frozenset[int]
+
+    @property
+    def cache_key(self) -> str:
+        """Changes when any style or this team's allowed set changes."""
+        ids = ",".join(str(pk) for pk in sorted(self.allowed))
+        return f"{self.fingerprint}:{hashlib.sha256(ids.encode()).hexdigest()[:16]}"
+
+
+def _styles_fingerprint_sql() -> str:
+    table = connection.ops.quote_name(HeadshotStyle._meta.db_table)
+    if connection.vendor == "postgresql":
+        # Every column of every row: any change, however it was written, changes it.
+        fingerprint = "md5(string_agg(s::text, ',' ORDER BY s.id))"
+    else:
+        # Elsewhere (SQLite, the embedded default) writers go through save(), which bumps
+        # updated_at; a deleted row changes the count and the sum of ids.
+        fingerprint = "COUNT(*) || ':' || COALESCE(MAX(updated_at), '') || ':' || SUM(id)"
+    return f"SELECT {fingerprint} FROM {table} s"  # noqa: S608 - the table name is ours
+
+
+def style_catalogue(*, team) -> StyleCatalogue:
+    """One query, no cache: the version of the style list and the team's allowed ids."""
+    through = TeamStylePolicy.allowed_styles.through
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT 0, ({_styles_fingerprint_sql()}), NULL"  # noqa: S608 - table names from _meta
+        " UNION ALL"
+        f" SELECT 1, NULL, t.{qn(through._meta.get_field('headshotstyle').column)}"
+        f" FROM {qn(TeamStylePolicy._meta.db_table)} p"
+        f" JOIN {qn(through._meta.db_table)} t"
+        f" ON t.{qn(through._meta.get_field('teamstylepolicy').column)} = p.id"
+        f" WHERE p.{qn(TeamStylePolicy._meta.get_field('team').column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [team.pk])
+        rows = cursor.fetchall()
+    fingerprint = next((value for part, value, _ in rows if part == 0), None) or "empty"
+    return StyleCatalogue(
+        fingerprint=f"v1:{fingerprint}",
+        allowed=frozenset(style_id for part, _, style_id in rows if part == 1),
+    )
+
+
+def styles_for_team(*, team, catalogue: StyleCatalogue | None = None) -> list[HeadshotStyle]:
+    """Active styles, narrowed to the team admin's choice when they made one.
+
+    One query (the catalogue) when the list is cached under the current fingerprint, one
+    more when it is not: every member call (config, estimate, submit) reads this, and the
+    rows change only when staff or a team admin edit them.
+    """
+    catalogue = catalogue or style_catalogue(team=team)
+    key = f"headshots:styles:{catalogue.fingerprint}"
+    styles = cache.get(key)
+    if styles is None:
+        styles = list(styles_active())
+        cache.set(key, styles, STYLES_CACHE_SECONDS)
+    if catalogue.allowed:
+        styles = [s for s in styles if s.pk in catalogue.allowed]
     return styles
 
 
