@@ -1,6 +1,6 @@
 """The whole mobile journey through the generated client against a live server and a
 real Celery worker: sign up, log in, config, estimate, submit, poll, history, favourite,
-export, delete."""
+download an image, export the ZIP, delete."""
 
 import importlib
 import io
@@ -10,6 +10,7 @@ import zipfile
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.mobile.conftest import PACKAGE
 
@@ -49,6 +50,7 @@ def test_mobile_journey_through_the_generated_client(
     from portrait_mobile_client.models import (
         HeadshotAspectRatioEnum,
         HeadshotListSubmitSubmitRequest,
+        HeadshotsImagesDownloadRetrieveFormat,
         HeadshotSpecRequest,
         QualityEnum,
     )
@@ -117,13 +119,38 @@ def test_mobile_journey_through_the_generated_client(
         assert favourite.is_favorite
         assert _api("headshots_list").sync(client=client, favorite=True).count == 1
 
-        export = _api("headshots_export_retrieve").sync_detailed(generation.id, client=client)
-        assert export.status_code == 200
-        assert export.headers["content-type"].startswith("application/zip")
-        archive = zipfile.ZipFile(io.BytesIO(export.content))
+        # Downloads are binary responses: the generated client hands back a File.
+        [image] = generation.images
+        download = _api("headshots_images_download_retrieve").sync(image.id, client=client)
+        assert isinstance(download, File), download
+        picture = Image.open(download.payload)
+        picture.load()  # every byte decodes, not just the header
+        assert (picture.format, picture.size) == ("JPEG", (image.width, image.height))
+        png = _api("headshots_images_download_retrieve").sync(
+            image.id, client=client, format_=HeadshotsImagesDownloadRetrieveFormat.PNG
+        )
+        assert isinstance(png, File), png
+        as_png = Image.open(png.payload)
+        as_png.load()
+        assert (as_png.format, as_png.size) == ("PNG", picture.size)
+
+        export = _api("headshots_export_retrieve").sync(generation.id, client=client)
+        assert isinstance(export, File), export
+        archive = zipfile.ZipFile(export.payload)
+        assert archive.testzip() is None  # every member's CRC checks out
+        sizes = ["full"] + [f"{px}px" for px in (1024, 512, 256) if max(picture.size) > px]
+        expected = {f"headshot-1/{size}.jpg" for size in sizes}
+        assert set(archive.namelist()) == expected | {"metadata.json"}
         metadata = json.loads(archive.read("metadata.json"))
-        assert metadata, archive.namelist()
-        assert any(name.endswith((".jpg", ".jpeg")) for name in archive.namelist())
+        assert metadata["generation"] == generation.id
+        assert metadata["credits_used"] == 3
+        [described] = metadata["images"]
+        assert {entry["file"] for entry in described["files"]} == expected
+        for entry in described["files"]:
+            member = Image.open(io.BytesIO(archive.read(entry["file"])))
+            assert (member.format, member.size) == ("JPEG", (entry["width"], entry["height"]))
+        full = Image.open(io.BytesIO(archive.read("headshot-1/full.jpg")))
+        assert full.size == picture.size
 
         deleted = _api("headshots_destroy").sync_detailed(generation.id, client=client)
         assert deleted.status_code == 204
