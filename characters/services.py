@@ -35,7 +35,7 @@ from characters.models import (
 )
 from common.api import storable_key
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound
-from common.jobs import jobs_reconcile
+from common.jobs import DATABASE_ERRORS, jobs_reconcile
 from credits import services as credits_services
 from teams import selectors as teams_selectors
 
@@ -503,6 +503,8 @@ def version_run(*, version_id: int) -> CharacterImageVersion | None:
     started = time.monotonic()
     try:
         outcome = _render(version)
+    except DATABASE_ERRORS:
+        raise  # the database went away: the task runs this again, nothing is settled
     except Exception as error:
         logger.warning("character version %s failed: %s", version.pk, error)
         return _fail(version, error, elapsed_ms=int((time.monotonic() - started) * 1000))
@@ -564,8 +566,10 @@ def _deliver(
                 return locked
             _record_delivery(character, locked, version, outcome, elapsed_ms=elapsed_ms)
     except Exception as error:
-        logger.exception("character version %s could not be delivered", version.pk)
         _delete_now(files)
+        if isinstance(error, DATABASE_ERRORS):
+            raise  # the task runs the version again on a fresh connection
+        logger.exception("character version %s could not be delivered", version.pk)
         return _fail(version, error, elapsed_ms=elapsed_ms)
     return locked
 

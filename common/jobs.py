@@ -13,8 +13,28 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.db import models, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, models, transaction
 from django.utils import timezone
+
+# The database went away (a restart, a failover): not the job's fault. A run lets these
+# through instead of settling the job as failed, and its task tries again.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+# Tries of a run task after a database error, 1, 2, 4 ... 30 s apart (about a minute in
+# all); past that the sweep below takes over.
+DATABASE_RETRIES = 6
+
+
+def run_retrying_on_database_errors(task, run: Callable[[], Any]) -> Any:
+    """Call `run`; on a lost database connection, retry `task` later on a fresh one.
+
+    `task` is a bound Celery task with `max_retries=DATABASE_RETRIES`. The runs are
+    idempotent (they resume after what was delivered and settle once), so a retry is safe.
+    """
+    try:
+        return run()
+    except DATABASE_ERRORS as error:
+        close_old_connections()  # drops the dead connection even if CELERY_DB_REUSE_MAX is set
+        raise task.retry(exc=error, countdown=min(2**task.request.retries, 30)) from error
 
 
 def jobs_reconcile(

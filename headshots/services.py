@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from common.api import storable_key
 from common.errors import ApplicationError, Conflict, NotFound
-from common.jobs import jobs_reconcile
+from common.jobs import DATABASE_ERRORS, jobs_reconcile
 from credits import services as credits_services
 from headshots import engine
 from headshots.models import (
@@ -321,6 +321,8 @@ def headshot_run(*, generation_id: int) -> HeadshotGeneration | None:
     failure: Exception | None = None
     try:
         _render_all(generation)
+    except DATABASE_ERRORS:
+        raise  # the database went away: the task runs this again, nothing is settled
     except Exception as error:
         logger.exception("headshot %s failed", generation.pk)
         failure = error
@@ -389,10 +391,13 @@ def _deliver(generation: HeadshotGeneration, index: int, outcome: engine.RenderO
     try:
         with transaction.atomic():
             _record_delivery(generation, image, index, cost, delivered_before, outcome.engine)
-    except IntegrityError:
-        # A duplicate delivery of the task rendered this index first: keep theirs.
+    except (IntegrityError, *DATABASE_ERRORS) as error:
+        # A duplicate delivery of the task rendered this index first (keep theirs), or the
+        # database went away (the task's retry renders this index again).
         for field in (image.image, image.image_webp, image.thumbnail):
             field.delete(save=False)
+        if not isinstance(error, IntegrityError):
+            raise
 
 
 def _record_delivery(

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.utils import timezone
 
 from characters import engine, services
@@ -339,3 +340,29 @@ def test_without_a_reference_a_remote_engine_draws_from_text(studio, media, face
     sent = fake.requests[0]
     assert "red scarf" in sent.style.prompt and "Mara" in sent.style.prompt
     assert balance(studio) == 40 - 4
+
+
+def test_a_lost_database_connection_while_delivering_settles_nothing_and_the_rerun_delivers(
+    studio, media, obama_jpeg, monkeypatch
+):
+    version, _ = generate(studio, obama_jpeg, template="headshot")
+    real = services._record_delivery
+
+    def connection_lost(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "_record_delivery", connection_lost)
+    with pytest.raises(OperationalError):
+        services.version_run(version_id=version.pk)
+    version.refresh_from_db()
+    assert version.status == Status.PROCESSING
+    hold = Hold.objects.get(key=version.hold_key)
+    assert (hold.captured, hold.released) == (0, 0)
+
+    monkeypatch.setattr(services, "_record_delivery", real)
+    services.version_run(version_id=version.pk)  # the task's retry
+
+    version.refresh_from_db()
+    assert version.status == Status.COMPLETED and version.version_number == 1
+    assert balance(studio) == 40 - version.credit_cost
+    assert credits_selectors.ledger_audit().clean

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.utils import timezone
 
 from common.errors import ApplicationError, Conflict, InsufficientCredits
@@ -277,3 +278,31 @@ def test_a_price_change_while_the_job_runs_charges_the_quoted_price(member, medi
     assert generation.status == Status.COMPLETED
     assert generation.credits_used == quoted
     assert balance(member) == 40 - quoted
+
+
+def test_a_lost_database_connection_mid_job_settles_nothing_and_the_rerun_completes(
+    member, media, face_jpeg, monkeypatch
+):
+    generation, _ = submit(member, face_jpeg, batch_size=2)
+    real = services._record_delivery
+    calls = {"n": 0}
+
+    def connection_lost_on_the_second(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_record_delivery", connection_lost_on_the_second)
+    with pytest.raises(OperationalError):
+        services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert (generation.status, generation.images.count()) == (Status.PROCESSING, 1)
+    assert credits_selectors.held_for_member(team_id=member.team.id, user_id=member.id) > 0
+
+    services.headshot_run(generation_id=generation.pk)  # the task's retry
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.images.count()) == (Status.COMPLETED, 2)
+    assert balance(member) == 40 - generation.credits_used
+    assert credits_selectors.ledger_audit().clean
