@@ -61,15 +61,16 @@ def test_worker_completes_a_submitted_job_and_moves_exact_credits(worker_process
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_failure_releases_every_held_credit(
-    worker_process, face_jpeg, media, django_capture_on_commit_callbacks
-):
+def test_worker_failure_releases_every_held_credit(worker_process, face_jpeg, media, monkeypatch):
     user, team = _member()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        generation = _submit(user, team, face_jpeg)
+    # Hold the job back until the upload is gone (on_commit runs at once in this test).
+    queued: list[int] = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)
+    generation = _submit(user, team, face_jpeg)
+    monkeypatch.undo()
     generation.source.delete(save=False)  # the stored upload vanished (a storage fault)
-    for callback in callbacks:
-        callback()
+    assert queued == [generation.pk]
+    services._enqueue(generation.pk)
     done = _wait_until_finished(generation.pk)
     assert done.status == Status.FAILED
     assert done.error_code == "source_missing"
