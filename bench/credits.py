@@ -1,13 +1,19 @@
 """Credits: holds per second through the ledger service vs a raw conditional UPDATE floor.
 
-8 threads on PostgreSQL, each holding 1 credit at a time for its own member (so we measure
+8 workers on PostgreSQL, each holding 1 credit at a time for its own member (so we measure
 the ledger's own cost, not one row's lock queue). The floor is the cheapest correct spend
 there is: `UPDATE ... SET balance = balance - 1 WHERE id = %s AND balance >= 1`, autocommit.
+
+Both are measured the same way: the same workers (processes by default, so neither side
+queues on one GIL; BENCH_WORKERS=threads for 8 threads in one process), one persistent
+connection per worker, DEBUG off as in production, and in alternating rounds (floor,
+ours, floor, ours...) so that load from other jobs on a shared machine falls on both.
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/portrait .venv/bin/python bench/credits.py
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import threading
@@ -28,60 +34,86 @@ from _common import print_header, print_row  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-THREADS = 8
-SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+WORKERS = 8
+SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))  # per side, split over the rounds
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+MODE = os.environ.get("BENCH_WORKERS", "processes")
 
 
-def _run_threads(work) -> int:
-    """Run `work(thread_index, stop)` in THREADS threads for SECONDS; return operations done."""
-    stop = threading.Event()
-    counts = [0] * THREADS
-    barrier = threading.Barrier(THREADS + 1)
+def _run_workers(work, seconds: float) -> int:
+    """Run `work(index, deadline)` in WORKERS workers until the deadline; return operations.
 
-    def runner(i: int) -> None:
-        barrier.wait()
+    Every worker opens its own connection and closes it when done; a forked process must
+    not reuse the parent's socket, so the parent closes its connections before forking.
+    """
+
+    def runner(i: int, deadline: float) -> int:
         try:
-            counts[i] = work(i, stop)
+            return work(i, deadline)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
+    if MODE == "threads":
+        counts = [0] * WORKERS
+        barrier = threading.Barrier(WORKERS + 1)
+
+        def thread(i: int) -> None:
+            barrier.wait()
+            counts[i] = runner(i, time.monotonic() + seconds)
+
+        threads = [threading.Thread(target=thread, args=(i,)) for i in range(WORKERS)]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        for t in threads:
+            t.join()
+        return sum(counts)
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(WORKERS + 1)
+    results = context.Queue()
+
+    def process(i: int) -> None:
+        barrier.wait()
+        results.put(runner(i, time.monotonic() + seconds))
+
+    processes = [context.Process(target=process, args=(i,)) for i in range(WORKERS)]
+    for p in processes:
+        p.start()
     barrier.wait()
-    time.sleep(SECONDS)
-    stop.set()
-    for t in threads:
-        t.join()
-    return sum(counts)
+    total = sum(results.get() for _ in processes)
+    for p in processes:
+        p.join()
+    return total
 
 
-def floor_ops_per_second() -> float:
+def floor_setup() -> None:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_balance")
         cursor.execute(
             "CREATE TABLE bench_balance (id int primary key, balance bigint not null check (balance >= 0))"
         )
         cursor.execute(
-            "INSERT INTO bench_balance SELECT g, 100000000 FROM generate_series(0, %s) g", [THREADS]
+            "INSERT INTO bench_balance SELECT g, 100000000 FROM generate_series(0, %s) g", [WORKERS]
         )
 
-    def work(i: int, stop: threading.Event) -> int:
-        n = 0
-        with connections["default"].cursor() as cursor:
-            while not stop.is_set():
-                cursor.execute(
-                    "UPDATE bench_balance SET balance = balance - 1 WHERE id = %s AND balance >= 1",
-                    [i],
-                )
-                n += cursor.rowcount
-        return n
 
-    return _run_threads(work) / SECONDS
+def floor_work(i: int, deadline: float) -> int:
+    n = 0
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "UPDATE bench_balance SET balance = balance - 1 WHERE id = %s AND balance >= 1",
+                [i],
+            )
+            n += cursor.rowcount
+    return n
 
 
-def ledger_ops_per_second() -> tuple[float, bool]:
-    from credits import selectors
+def ledger_setup():
+    """A team with one member per worker, each with a million credits; returns a maker of
+    each round's work (every round uses new hold keys)."""
     from credits import services as s
     from tests.factories import MembershipFactory, TeamFactory
 
@@ -89,7 +121,7 @@ def ledger_ops_per_second() -> tuple[float, bool]:
     team = TeamFactory(slug=f"bench-{run}")
     users = [
         MembershipFactory(team=team, user__email=f"bench{run}-{i}@example.com").user
-        for i in range(THREADS)
+        for i in range(WORKERS)
     ]
     for user in users:
         s.credits_grant(
@@ -99,39 +131,47 @@ def ledger_ops_per_second() -> tuple[float, bool]:
             category="purchase",
             key=f"bench:{user.id}",
         )
-    run = time.time_ns()
 
-    def work(i: int, stop: threading.Event) -> int:
-        n = 0
-        while not stop.is_set():
-            s.credits_hold(
-                team_id=team.id,
-                user_id=users[i].id,
-                amount=1,
-                key=f"b{run}:{i}:{n}",
-                category="headshot",
-            )
-            n += 1
-        return n
+    def work_for(round_no: int):
+        def work(i: int, deadline: float) -> int:
+            n = 0
+            while time.monotonic() < deadline:
+                s.credits_hold(
+                    team_id=team.id,
+                    user_id=users[i].id,
+                    amount=1,
+                    key=f"b{run}:{round_no}:{i}:{n}",
+                    category="headshot",
+                )
+                n += 1
+            return n
 
-    rate = _run_threads(work) / SECONDS
-    return rate, selectors.ledger_audit().clean
+        return work
+
+    return work_for
 
 
 def main() -> None:
-    setup_test_environment()
+    setup_test_environment(debug=False)
     if connection.vendor != "postgresql":
         sys.exit("bench/credits.py needs PostgreSQL: set DATABASE_URL=postgres://...")
+    from credits import selectors
+
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, keepdb=True)  # test_<name>, reused between runs
     try:
-        floor = floor_ops_per_second()
-        ours, clean = ledger_ops_per_second()
+        floor_setup()
+        ledger_work = ledger_setup()
+        floor_ops = ours_ops = 0
+        for round_no in range(ROUNDS):
+            floor_ops += _run_workers(floor_work, SECONDS / ROUNDS)
+            ours_ops += _run_workers(ledger_work(round_no), SECONDS / ROUNDS)
+        clean = selectors.ledger_audit().clean
         print_header()
         print_row(
-            "credit holds/s, 8 threads (PostgreSQL)",
-            ours,
-            floor,
+            f"credit holds/s, 8 {MODE} (PostgreSQL)",
+            ours_ops / SECONDS,
+            floor_ops / SECONDS,
             "ops/s",
             "ratio <= 2 (half the floor)",
             higher_is_better=True,
