@@ -1,5 +1,10 @@
+"""The floors of bench/api_load.py, served by the same gunicorn as the app."""
+
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 def floor(request):
@@ -7,4 +12,25 @@ def floor(request):
     return JsonResponse({"ok": True})
 
 
-urlpatterns = [path("floor", floor), path("", include("config.urls"))]
+@csrf_exempt
+def floor_upload(request):
+    """The submit floor: receive the same multipart photo and read it, then answer."""
+    photo = request.FILES["photo"]
+    return JsonResponse({"ok": True, "bytes": len(photo.read())}, status=202)
+
+
+class FloorApi(APIView):
+    """The cheapest authenticated API answer: the API's default authentication (the
+    X-Session-Token), permissions and throttles, and no work of its own. What every
+    endpoint pays before its first line; shown beside the bare floor."""
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+urlpatterns = [
+    path("floor", floor),
+    path("floor/upload", floor_upload),
+    path("floor/api", FloorApi.as_view()),
+    path("", include("config.urls")),
+]
