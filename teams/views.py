@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from common.errors import ApplicationError
@@ -47,7 +48,11 @@ def team_switch(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
     else:
         request.session["team_id"] = team.id
-    return redirect(request.POST.get("next") or "home")
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(target if safe else "home")  # never off-site: `next` comes from the form
 
 
 def _members_context(request: HttpRequest, team_id: int, *, form=None) -> dict:

@@ -79,3 +79,21 @@ def test_create_team_page_makes_the_creator_admin(client, user):
     response = client.post("/teams/", {"name": "Night shoot"}, follow=True)
     assert response.status_code == 200
     assert Membership.objects.get(team__name="Night shoot").role == Role.ADMIN
+
+
+@pytest.mark.parametrize(
+    "next_url,expected",
+    [
+        ("/headshots/", "/headshots/"),
+        ("https://evil.example/phish", "/"),
+        ("//evil.example/phish", "/"),
+        ("", "/"),
+    ],
+    ids=["same-site", "other-site", "scheme-relative", "none"],
+)
+def test_switching_team_returns_to_a_page_of_ours_only(client, team_setup, next_url, expected):
+    client.force_login(team_setup["admin"])
+    response = client.post("/teams/switch/", {"team_id": team_setup["team"].id, "next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == expected
+    assert client.session["team_id"] == team_setup["team"].id
