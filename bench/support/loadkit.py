@@ -47,6 +47,9 @@ def server_env() -> dict[str, str]:
 
 
 def configure(media: str) -> None:
+    # Celery's Django fix-up puts the working directory first on sys.path: run from this
+    # checkout, or another checkout's apps would be imported.
+    os.chdir(ROOT)
     for path in (ROOT, ROOT / "bench", SUPPORT):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
