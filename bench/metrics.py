@@ -222,7 +222,7 @@ def main() -> None:
             ours_ms,
             floor_ms,
             "ms",
-            "<= 10x floor (6 scans)",
+            "<= 10x floor (4 queries)",
         )
     finally:
         _cleanup()
