@@ -582,18 +582,9 @@ def credits_hold(
         },
     )
     if rows:
-        hold = Hold(
-            pk=rows[0][0],
-            key=key,
-            account_id=rows[0][1],
-            category=category,
-            reference=reference,
-            amount=amount,
-            created_at=now,
-        )
-        hold._state.adding = False
-        hold._state.db = transaction.get_connection().alias
-        return hold
+        (pk, account_id), captured, released = rows[0], 0, 0
+        values = (pk, key, account_id, category, reference, amount, captured, released, now)
+        return Hold.from_db(transaction.get_connection().alias, None, values)
     # Nothing was written: the key was used before (or by a twin that just won), or the
     # balance is short.
     first = Hold.objects.filter(key=key).first()
