@@ -467,7 +467,10 @@ def _prepared_cursor(connection):
     While queries are logged (DEBUG, assertNumQueries) they run unprepared: psycopg keeps no
     text of a prepared execution for the log.
     """
+    # What Django's own connection.cursor() does first.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     if connection.queries_logged or not getattr(settings, "CREDITS_PREPARED_STATEMENTS", True):
         cursor = connection.connection.cursor()
     else:
