@@ -388,3 +388,21 @@ def test_racing_captures_and_releases_never_settle_more_than_the_hold(team, memb
     assert moved * 2 == settled.captured + settled.released
     assert bal(team, member) == settled.released
     assert_audit_clean()
+
+
+@pytest.mark.django_db
+def test_the_statements_are_prepared_once_per_connection(team, member):
+    """Parsing and planning cost more than running them; Django leaves preparation off
+    unless asked, so a regression here would silently double a hold's database time."""
+    needs_postgres()
+    fund(team, member)
+    hold(team, member, amount=1, key="a")
+    s.credits_capture(hold_key="a", amount=1, key="a:capture")
+    hold(team, member, amount=1, key="b")
+    s.credits_release(hold_key="b", key="b:release")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [" ".join(row[0].split()) for row in cursor.fetchall()]
+    # one per statement and parameter types (a release's NULL spend account is its own)
+    assert any(sql.startswith("WITH debit AS") for sql in prepared), prepared
+    assert sum(sql.startswith("WITH locked AS") for sql in prepared) >= 2, prepared
