@@ -1,4 +1,5 @@
-"""API under load: gunicorn (2 workers) on PostgreSQL and Redis, wrk on loopback.
+"""API under load: gunicorn (2 workers, gthread with one thread each) on PostgreSQL and
+Redis, wrk on loopback.
 
 What a member's app does all day (status polling, a history page of 20 with images,
 config) and a submit with a 1 MB photo, against floors on the same server: a bare Django
@@ -25,7 +26,9 @@ queue of their own, deleted at the end.
 Needs Debian's wrk (`apt-get install wrk`; skipped with a line saying so when missing),
 PostgreSQL and Redis. Uses a test database of its own (test_<name>_apiload, kept).
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/portrait .venv/bin/python bench/api_load.py
-Knobs: BENCH_SECONDS (5), BENCH_MEMBERS (128), BENCH_LOAD_SHARE (0.5), BENCH_REDIS_URL.
+Knobs: BENCH_SECONDS (5), BENCH_MEMBERS (128), BENCH_LOAD_SHARE (0.5), BENCH_REDIS_URL,
+BENCH_WORKER_CLASS (gthread; `sync` blocks a worker on each idle paced connection, so its
+paced p95 measures the client, not the app), BENCH_WORKER_THREADS (1).
 """
 
 from __future__ import annotations
@@ -69,8 +72,22 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "128"))
 LOAD_SHARE = float(os.environ.get("BENCH_LOAD_SHARE", "0.5"))
 THREADS = 2
+# gthread with one thread a worker: the CPU of a sync worker (one request at a time), but
+# idle and keep-alive connections wait in the worker's poller. A sync worker blocks on a
+# connection until its request arrives, so a client that paces its requests (or a slow
+# phone without a buffering proxy in front) stalls a whole worker.
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "1"))
 SATURATION_CONNECTIONS = 16
-PACED_CONNECTIONS = 64  # enough that the offered rate, not the connections, sets the pace
+
+
+def _paced_connections(rate: float) -> int:
+    """About 10 requests a second on each connection: fewer connections could not keep
+    up once latency grows; far more would sit idle past gunicorn's 2 s keep-alive and
+    be closed under wrk (read errors, reconnects)."""
+    return max(THREADS, min(64, round(rate / 10)))
+
+
 CORES = os.cpu_count() or 1
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -95,6 +112,10 @@ def _start_gunicorn(port: int, log: Path) -> subprocess.Popen:
                 "gunicorn",
                 "--workers",
                 "2",
+                "--worker-class",
+                WORKER_CLASS,
+                "--threads",
+                str(WORKER_THREADS),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--pythonpath",
@@ -160,6 +181,17 @@ def _cpu_seconds(pid: int) -> float:
     return total / TICKS
 
 
+def _settle(server: subprocess.Popen, *, limit: float = 15.0) -> None:
+    """Wait until the server is idle: after an overloaded run it still serves the requests
+    wrk left queued, which would land in the next run's latencies."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = _cpu_seconds(server.pid)
+        time.sleep(0.5)
+        if _cpu_seconds(server.pid) - before < 0.02:
+            return
+
+
 def _wrk(
     url: str,
     server: subprocess.Popen,
@@ -185,6 +217,7 @@ def _wrk(
         ]
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     command += ["-s", str(SUPPORT / "load.lua"), url, "--", *args]
+    _settle(server)
     cpu_before, wall_before = _cpu_seconds(server.pid), time.monotonic()
     out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout  # noqa: S603
     cpu = (_cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before) / CORES
@@ -222,20 +255,23 @@ def measure(base: str, server: subprocess.Popen, members: Path, upload: tuple[Pa
         run(path, connections=SATURATION_CONNECTIONS, seconds=1)  # workers import lazily
     floor_max = run("/floor", connections=SATURATION_CONNECTIONS)
     load = floor_max["rps"] * LOAD_SHARE
-    floor_paced = run("/floor", connections=PACED_CONNECTIONS, rate=load)
+    floor_paced = run("/floor", connections=_paced_connections(load), rate=load)
     api_floor = run("/floor/api", connections=SATURATION_CONNECTIONS)
     results = {}
     for label, path in READS:
         saturated = run(path, connections=SATURATION_CONNECTIONS)
+        own = saturated["rps"] * LOAD_SHARE
+        own_paced = run(path, connections=_paced_connections(own), rate=own)
         results[label] = (
             saturated,
-            run(path, connections=PACED_CONNECTIONS, rate=load),
-            run(path, connections=PACED_CONNECTIONS, rate=saturated["rps"] * LOAD_SHARE),
+            run(path, connections=_paced_connections(load), rate=load),
+            own_paced,
         )
     run("/floor/upload", connections=1, seconds=1, upload=upload)
     run("/api/v1/headshots", connections=1, seconds=1, upload=upload)
-    floor_upload = run("/floor/upload", connections=1, upload=upload)
-    submit = run("/api/v1/headshots", connections=1, upload=upload)
+    # about 200 ms a submit: twice as long, for a p95 of more than a handful of answers
+    floor_upload = run("/floor/upload", connections=1, seconds=2 * SECONDS, upload=upload)
+    submit = run("/api/v1/headshots", connections=1, seconds=2 * SECONDS, upload=upload)
 
     print_header()
     print_row(
