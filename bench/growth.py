@@ -10,9 +10,9 @@ about 1.0 (target <= 1.2), because every read goes through an index on the membe
 (tests/common/test_indexes.py and tests/headshots/test_growth_indexes.py show the plans).
 
 Each read is timed in process with the load server's settings (DEBUG off, Redis cache,
-the X-Session-Token): the median CPU time of the request (steadier than the wall clock
-on a shared machine), and the time PostgreSQL takes to execute the request's own SQL
-(EXPLAIN ANALYZE), so a plan that degrades shows even when Python time hides it.
+the X-Session-Token): the median request, and the time PostgreSQL takes to execute the
+request's own SQL (EXPLAIN ANALYZE), so a plan that degrades shows even when Python
+time hides it.
 
 Needs PostgreSQL and Redis. Uses a test database of its own (test_<name>_growth, kept).
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/portrait .venv/bin/python bench/growth.py
@@ -224,9 +224,9 @@ def _grow(to: int, others: tuple[list[int], list[int]]) -> float:
 
 
 def _measure(token: str, generation_id: int) -> dict[str, tuple[float, float]]:
-    """Per read: the median CPU time of a request in this process (ms; less swayed by
-    other jobs on the machine than the wall clock), and the median time PostgreSQL takes
-    to execute the request's statements (EXPLAIN ANALYZE "Execution Time", summed; ms)."""
+    """Per read: the median request (ms, wall clock: what the member waits), and the
+    median time PostgreSQL takes to execute the request's statements (EXPLAIN ANALYZE
+    "Execution Time", summed; ms)."""
     client = Client(HTTP_HOST="127.0.0.1")
     reads = {
         "status poll": f"/api/v1/headshots/{generation_id}",
@@ -241,14 +241,14 @@ def _measure(token: str, generation_id: int) -> dict[str, tuple[float, float]]:
             response = client.get(path, HTTP_X_SESSION_TOKEN=token)
         assert response.status_code == 200, (path, response.status_code, response.content)
         statements[label] = [q["sql"] for q in captured.captured_queries]
-    # Each read in a block of its own: CPU time spent right after a slow read (cold
-    # caches once PostgreSQL had the core) would count against the next one.
-    cpu = {label: [] for label in reads}
+    # Each read in a block of its own: a request right after a slow one runs on cold
+    # caches (PostgreSQL had the core) and would be charged for it.
+    wall = {label: [] for label in reads}
     for label, path in reads.items():
         for _ in range(ROUNDS):
-            started = time.process_time()
+            started = time.perf_counter()
             client.get(path, HTTP_X_SESSION_TOKEN=token)
-            cpu[label].append((time.process_time() - started) * 1000)
+            wall[label].append((time.perf_counter() - started) * 1000)
     database = {label: [] for label in reads}
     with connection.cursor() as cursor:
         for _ in range(max(ROUNDS // 4, 10)):
@@ -259,7 +259,7 @@ def _measure(token: str, generation_id: int) -> dict[str, tuple[float, float]]:
                     total += cursor.fetchone()[0][0]["Execution Time"]
                 database[label].append(total)
     return {
-        label: (statistics.median(cpu[label]), statistics.median(database[label]))
+        label: (statistics.median(wall[label]), statistics.median(database[label]))
         for label in reads
     }
 
