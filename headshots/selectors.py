@@ -77,7 +77,8 @@ def style_catalogue(*, team) -> StyleCatalogue:
         rows = cursor.fetchall()
     fingerprint = next((value for part, value, _ in rows if part == 0), None) or "empty"
     return StyleCatalogue(
-        fingerprint=f"v1:{fingerprint}",
+        # hashed: a safe cache key whatever the database made of it (SQLite: a timestamp)
+        fingerprint=f"v1:{hashlib.sha256(str(fingerprint).encode()).hexdigest()[:32]}",
         allowed=frozenset(style_id for part, _, style_id in rows if part == 1),
     )
 
