@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 SIGNUP = "/_allauth/app/v1/auth/signup"
 SESSION = "/_allauth/app/v1/auth/session"
-PASSWORD = "a-long-password-77"  # noqa: S105 - a test user's password
+PASSWORD = "a-long-password-77"
 
 
 def _token(email="token@example.com") -> str:
