@@ -12,6 +12,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -128,6 +129,7 @@ def main() -> None:
     finally:
         loadkit.redis_cleanup()
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=True)
+        shutil.rmtree(MEDIA, ignore_errors=True)
 
 
 def _parts(rows) -> None:
