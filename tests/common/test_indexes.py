@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 
 from credits import selectors as credits_selectors
+from credits import services as credits_services
 from headshots import selectors as headshots_selectors
 from tests.conftest import needs_postgres
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,15 @@ def test_headshot_history_reads_one_users_rows_by_index():
 
 def test_credit_history_uses_indexes_not_scans():
     needs_postgres()
-    plan = _plan(credits_selectors.history_for_user(user_id=UserFactory().id)[:20])
+    member = MembershipFactory().user
+    credits_services.credits_grant(
+        team_id=member.memberships.get().team_id,
+        user_id=member.id,
+        amount=1,
+        category="bonus",
+        key="plan",
+    )
+    plan = _plan(credits_selectors.history_for_user(user_id=member.id)[:20])
     assert "Seq Scan" not in plan, plan
     assert "Index" in plan, plan
 

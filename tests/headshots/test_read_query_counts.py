@@ -48,8 +48,9 @@ READS = [
     # user; the personal team; the style catalogue version. Cold: + session, the style
     # rows, the site settings row
     ("/api/v1/headshots/config", 3, 6),
-    # user; count; the page of ledger lines with their transactions and accounts
-    ("/api/v1/credits/history", 3, 4),
+    # user; the member's account ids; count; the page of ledger lines with their
+    # transactions and accounts
+    ("/api/v1/credits/history", 4, 5),
 ]
 
 
