@@ -1,36 +1,13 @@
 """Real threads on PostgreSQL: concurrent spends can never overdraw."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from common.errors import InsufficientCredits
 from credits import selectors
 from credits import services as s
 from tests.conftest import needs_postgres
 from tests.factories import MembershipFactory, TeamFactory
-
-
-def _race(n_threads: int, work) -> list:
-    barrier = threading.Barrier(n_threads)
-    results: list = [None] * n_threads
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+from tests.threads import race
 
 
 @pytest.mark.django_db(transaction=True)
@@ -45,7 +22,7 @@ def test_fifty_threads_holding_on_a_balance_for_ten_exactly_ten_win():
             team_id=team.id, user_id=member.id, amount=3, key=f"job{i}", category="headshot"
         )
 
-    results = _race(50, hold)
+    results = race(50, hold)
     wins = [r for r in results if not isinstance(r, Exception)]
     losses = [r for r in results if isinstance(r, Exception)]
     assert len(wins) == 10
@@ -62,7 +39,7 @@ def test_the_same_key_racing_from_many_threads_grants_once():
     def grant(i: int):
         return s.credits_grant(team_id=team.id, amount=7, category="purchase", key="cs_same")
 
-    results = _race(20, grant)
+    results = race(20, grant)
     assert not [r for r in results if isinstance(r, Exception)]
     assert sum(1 for r in results if r.created) == 1
     assert selectors.balance_pool(team_id=team.id) == 7

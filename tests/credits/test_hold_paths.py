@@ -17,6 +17,7 @@ from credits import services as s
 from credits.models import Account, Entry, Hold, Transaction
 from tests.conftest import needs_postgres
 from tests.factories import MembershipFactory, TeamFactory
+from tests.threads import race
 
 
 @pytest.fixture(params=["sql", "orm"])
@@ -255,27 +256,6 @@ def test_a_hold_outside_a_transaction_is_one_statement(team, member, settings):
     assert_audit_clean()
 
 
-def _race(n_threads: int, work) -> list:
-    barrier = threading.Barrier(n_threads)
-    results: list = [None] * n_threads
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("in_atomic", [False, True])
 def test_concurrent_holds_never_overdraw(path, team, member, in_atomic):
@@ -288,7 +268,7 @@ def test_concurrent_holds_never_overdraw(path, team, member, in_atomic):
                 return hold(team, member, amount=3, key=f"job{i}")
         return hold(team, member, amount=3, key=f"job{i}")
 
-    results = _race(30, work)
+    results = race(30, work)
     wins = [r for r in results if isinstance(r, Hold)]
     assert len(wins) == 6, results
     assert all(isinstance(r, (Hold, InsufficientCredits)) for r in results), results
@@ -301,7 +281,7 @@ def test_concurrent_holds_never_overdraw(path, team, member, in_atomic):
 def test_the_same_hold_key_racing_from_many_threads_holds_once(path, team, member):
     needs_postgres()
     fund(team, member, 20)
-    results = _race(20, lambda i: hold(team, member, amount=3))
+    results = race(20, lambda i: hold(team, member, amount=3))
     assert all(isinstance(r, Hold) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert bal(team, member) == 17
@@ -380,7 +360,7 @@ def test_racing_captures_and_releases_never_settle_more_than_the_hold(team, memb
             return s.credits_release(hold_key="job1", key=f"r{i}", amount=2)
         return s.credits_capture(hold_key="job1", amount=2, key=f"c{i % 6}")  # some twins
 
-    results = _race(16, work)
+    results = race(16, work)
     assert all(r is None or isinstance(r, (s.Movement, Conflict)) for r in results), results
     settled = Hold.objects.get()
     assert settled.captured + settled.released <= 10
