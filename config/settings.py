@@ -94,6 +94,9 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Reuse connections between requests: opening one costs more than most of our queries.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# The ledger prepares its hold/capture/release statements once per connection; turn this
+# off behind a transaction-pooling PgBouncer older than 1.21 (it cannot keep them).
+CREDITS_PREPARED_STATEMENTS = env.bool("CREDITS_PREPARED_STATEMENTS", default=True)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

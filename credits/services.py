@@ -471,7 +471,7 @@ def _prepared_cursor(connection):
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    if connection.queries_logged or not getattr(settings, "CREDITS_PREPARED_STATEMENTS", True):
+    if connection.queries_logged or not settings.CREDITS_PREPARED_STATEMENTS:
         cursor = connection.connection.cursor()
     else:
         if connection.connection.prepare_threshold is None:
