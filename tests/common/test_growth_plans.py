@@ -61,6 +61,19 @@ def test_credit_history_reads_the_members_lines_by_their_index_at_size():
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0][0]
-    text = str(plan)
-    assert "credits_entry_transaction_id" not in text, "walks every entry by transaction id"
-    assert "credits_entry_acct_tx" in text, "reads the member's lines by their own index"
+    reads = dict(_entry_and_transaction_reads(plan["Plan"]))
+    # By the (account, transaction) index, or the account index then a sort of the
+    # member's few lines: never the whole ledger by transaction id, never a scan.
+    entry_index = reads.get("credits_entry", "")
+    assert entry_index == "credits_entry_acct_tx" or entry_index.startswith(
+        "credits_entry_account_id"
+    ), plan
+    assert reads.get("credits_transaction") == "credits_transaction_pkey", plan
+
+
+def _entry_and_transaction_reads(node: dict):
+    """(table, index or node type) for each read of the ledger's two big tables."""
+    if node.get("Relation Name") in ("credits_entry", "credits_transaction"):
+        yield node["Relation Name"], node.get("Index Name") or node["Node Type"]
+    for child in node.get("Plans", []):
+        yield from _entry_and_transaction_reads(child)
