@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from common.errors import ApplicationError
+from common.errors import MAX_ID, ApplicationError
 
 
 def _flatten(detail: Any) -> str:
@@ -119,9 +119,6 @@ class SubmitThrottledMixin:
         if self.request.method == "POST":
             throttles.append(SubmitThrottle())
         return throttles
-
-
-MAX_ID = 2**63 - 1  # the largest primary key a bigint column holds
 
 
 def id_field(**kwargs) -> serializers.IntegerField:

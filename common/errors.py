@@ -40,12 +40,15 @@ class InsufficientCredits(ApplicationError):
     code = "insufficient_credits"
 
 
+MAX_ID = 2**63 - 1  # the largest primary key a bigint column holds
+
+
 def object_id(value) -> int:
     """An id from a URL or a body as an int a bigint column can hold, else NotFound."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise NotFound("Not found.") from None
-    if not 1 <= number <= 2**63 - 1:
+    if not 1 <= number <= MAX_ID:
         raise NotFound("Not found.")
     return number

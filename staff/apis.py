@@ -12,10 +12,8 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import created, idempotency_key
+from common.api import created, id_field, idempotency_key
 from staff import selectors, services
-
-MAX_ID = 2**63 - 1  # ids are bigints
 
 
 class StaffApi(APIView):
@@ -40,7 +38,7 @@ class StaffHeadshotRefundApi(StaffApi):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=services.REASON_MAX_LENGTH)
         image_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+            child=id_field(),
             required=False,
             allow_empty=False,
             max_length=16,
@@ -81,10 +79,8 @@ class NonZeroAmountField(serializers.IntegerField):
 
 class StaffCreditsAdjustApi(StaffApi):
     class InputSerializer(serializers.Serializer):
-        team_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-        user_id = serializers.IntegerField(
-            min_value=1, max_value=MAX_ID, required=False, allow_null=True
-        )
+        team_id = id_field()
+        user_id = id_field(required=False, allow_null=True)
         amount = NonZeroAmountField(min_value=-1_000_000, max_value=1_000_000)
         reason = serializers.CharField(max_length=services.REASON_MAX_LENGTH)
 
