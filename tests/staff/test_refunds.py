@@ -313,7 +313,7 @@ def test_refunds_of_a_generation_made_by_the_real_pipeline(
             aspect_ratio="1:1",
             quality="standard",
             batch_size=2,
-            photo_bytes=face_jpeg,
+            photo=io.BytesIO(face_jpeg),
         )
     headshots_services.headshot_run(generation_id=generation.pk)
     generation.refresh_from_db()
