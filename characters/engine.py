@@ -84,7 +84,7 @@ def is_local(engine: generation.Engine | None = None) -> bool:
 def read_reference(data: bytes, *, what: str, need_face: bool) -> Reference:
     """Check and normalise a reference. `need_face`: the studio engine frames a face."""
     try:
-        picture = generation.load_image(data)
+        jpeg = generation.keep_as_jpeg(data)
     except GenerationError as error:
         raise ApplicationError(
             f"The {what} can't be used: {error.message}", code="reference_unusable"
@@ -96,17 +96,16 @@ def read_reference(data: bytes, *, what: str, need_face: bool) -> Reference:
             "or drawing where the character's face is visible and facing the camera.",
             code="reference_no_face",
         )
-    return Reference(jpeg=_encode(picture, "JPEG", quality=92), has_face=bool(faces))
+    return Reference(jpeg=jpeg, has_face=bool(faces))
 
 
 def read_background(data: bytes) -> bytes:
     try:
-        picture = generation.load_image(data)
+        return generation.keep_as_jpeg(data)
     except GenerationError as error:
         raise ApplicationError(
             f"The background reference can't be used: {error.message}", code="reference_unusable"
         ) from None
-    return _encode(picture, "JPEG", quality=92)
 
 
 def neutral_canvas() -> bytes:

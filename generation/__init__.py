@@ -19,7 +19,7 @@ from .characters import (
 from .checks import CheckedImage, CheckedRender, quality_score, render_checked
 from .errors import BadImage, CheckFailed, EngineUnavailable, GenerationError, NoFace, ProviderError
 from .identity import DEFAULT_IDENTITY_THRESHOLD, face_embedding, identity_similarity
-from .imaging import derive_seed, encode_image, load_image
+from .imaging import derive_seed, encode_image, keep_as_jpeg, load_image
 from .inspection import Inspection, Issue, inspect_upload
 from .interface import (
     ASPECT_RATIOS,
@@ -87,6 +87,7 @@ __all__ = [
     "get_engine",
     "identity_similarity",
     "inspect_upload",
+    "keep_as_jpeg",
     "load_image",
     "output_size",
     "parse_replicate_webhook",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import math
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import BadImage
 from .interface import OUTPUT_FORMATS
+from .jpeg import NotAJpeg, strip_metadata
 
 MAX_PIXELS = 50_000_000  # ~8K x 6K; far above any phone photo, far below a decompression bomb
 MAX_BYTES = 40 * 1024 * 1024
@@ -41,6 +43,50 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 def load_image(data: bytes) -> Image.Image:
     """Decode upload bytes into an upright 8-bit RGB image, or raise BadImage."""
+    image = _open_checked(data)
+    _decode(image)
+    return _upright_rgb(image)
+
+
+def load_for_analysis(data: bytes, long_side: int) -> tuple[Image.Image, tuple[int, int]]:
+    """Upright RGB at no less than `long_side` on the long side (or the full size when it
+    is smaller), and the upright full size. A JPEG is decoded at a reduced scale by
+    libjpeg itself (DCT scaling), several times faster than a full decode."""
+    image = _open_checked(data)
+    width, height = image.size
+    if image.format in ("JPEG", "MPO") and max(width, height) > long_side:
+        scale = long_side / max(width, height)
+        image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
+    _decode(image)
+    upright = _upright_rgb(image)
+    turned = upright.size != image.size
+    return upright, (height, width) if turned else (width, height)
+
+
+def keep_as_jpeg(data: bytes, *, quality: int = 92) -> bytes:
+    """The upload as we keep it: upright RGB JPEG with no EXIF (GPS) or other metadata.
+    An upright RGB JPEG keeps its own pixels byte for byte (metadata cut out, checked
+    by a fast reduced-scale decode); anything else is decoded and encoded once."""
+    image = _open_checked(data)
+    if image.format in ("JPEG", "MPO") and image.mode == "RGB" and _orientation(image) == 1:
+        try:
+            kept = strip_metadata(bytes(data))
+        except NotAJpeg:
+            kept = None
+        if kept is not None:
+            check = _open_checked(kept)
+            check.draft("RGB", (max(1, check.width // 8), max(1, check.height // 8)))
+            _decode(check)
+            return kept
+    _decode(image)
+    buffer = io.BytesIO()
+    _upright_rgb(image).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    """Open (header only) and refuse what we never decode: empty, huge, bombs, formats
+    we do not take, animations."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise BadImage("Expected image bytes.", code="not_an_image")
     if len(data) == 0:
@@ -51,7 +97,6 @@ def load_image(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(bytes(data)))
-            # Header only so far: check the size before decoding a single pixel.
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise BadImage(
@@ -61,9 +106,11 @@ def load_image(data: bytes) -> Image.Image:
                 raise BadImage(
                     "Please upload a JPEG, PNG or WebP photo.", code="unsupported_format"
                 )
-            if getattr(image, "is_animated", False) and getattr(image, "n_frames", 1) > 1:
+            # An MPO's further frames are a preview or an HDR gain map (iPhone JPEGs), not
+            # an animation: we use the first, like every photo viewer.
+            animated = getattr(image, "is_animated", False) and getattr(image, "n_frames", 1) > 1
+            if animated and image.format != "MPO":
                 raise BadImage("Animated images are not supported.", code="animated")
-            image.load()
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -72,6 +119,28 @@ def load_image(data: bytes) -> Image.Image:
         raise BadImage("This file is not an image we can read.", code="not_an_image") from exc
     if min(width, height) < MIN_SIDE:
         raise BadImage("The image is too small to use.", code="image_too_small")
+    return image
+
+
+def _decode(image: Image.Image) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadImage("The image has too many pixels.", code="image_too_large") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise BadImage("This file is not an image we can read.", code="not_an_image") from exc
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(0x0112, 1))
+    except (OSError, ValueError, KeyError, TypeError, SyntaxError):
+        return 0  # unreadable: take the decode-and-encode path, which copes
+
+
+def _upright_rgb(image: Image.Image) -> Image.Image:
     # A broken orientation tag is not worth refusing the photo for.
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         image = ImageOps.exif_transpose(image) or image

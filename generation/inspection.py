@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import BadImage
-from .imaging import load_image
+from .imaging import load_for_analysis
 from .measures import face_crop, luminance, sharpness
-from .vision import analyse_faces
+from .vision import ANALYSIS_LONG_SIDE, analyse_faces
 
 MIN_IMAGE_SIDE = 400  # px on the short side
 MIN_FACE_SIDE = 90  # px, face box height
@@ -117,27 +117,30 @@ def _result(issues: list[Issue], **kwargs) -> Inspection:
 
 def inspect_upload(data: bytes) -> Inspection:
     """Judge an upload. Never raises for bad input: a file that is not a usable image
-    comes back with ok=False and the reason."""
+    comes back with ok=False and the reason. The faces are analysed on a reduced copy
+    (every model runs smaller still) and reported in full-size pixels."""
     try:
-        image = load_image(data)
+        image, (width, height) = load_for_analysis(data, ANALYSIS_LONG_SIDE)
     except BadImage as exc:
         return _result([Issue("not_an_image", exc.message, True)])
     array = np.asarray(image)
-    height, width = array.shape[:2]
+    factor = max(width, height) / max(image.size)
     issues: list[Issue] = []
     if min(width, height) < MIN_IMAGE_SIDE:
         issues.append(_issue("image_too_small"))
-    analysis = analyse_faces(array)
-    faces = analysis.faces
-    if not faces:
+    analysed = analyse_faces(array)
+    if not analysed.faces:
         return _result([*issues, _issue("no_face")], width=width, height=height, faces=0)
+    found = analysed.faces[0]  # measured in the copy it was found in
+    region = face_crop(array, (found.x, found.y, found.width, found.height))
+    analysis = analysed.scaled(factor)
+    faces = analysis.faces
     primary = faces[0]
     others = [face for face in faces[1:] if face.area >= SECOND_FACE_SHARE * primary.area]
     if others:
         issues.append(_issue("multiple_faces"))
     if primary.height < MIN_FACE_SIDE or primary.height < MIN_FACE_SHARE * height:
         issues.append(_issue("face_too_small"))
-    region = face_crop(array, (primary.x, primary.y, primary.width, primary.height))
     blur = sharpness(region)
     mean, _dark, _bright = luminance(region)
     if blur < VERY_BLURRY_BELOW:

@@ -21,6 +21,9 @@ os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging is noi
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DETECT_LONG_SIDE = 480
+# An upload is analysed at this size: the tiled search for a small face (below) looks at
+# no more detail than this, and the mesh and the measures work on a crop of the face.
+ANALYSIS_LONG_SIDE = DETECT_LONG_SIDE * 3
 SEGMENT_LONG_SIDE = 320
 MESH_CROP_SIDE = 256
 MIN_DETECTION_CONFIDENCE = 0.5
@@ -125,6 +128,11 @@ class FaceBox:
     def as_tuple(self) -> tuple[int, int, int, int]:
         return round(self.x), round(self.y), round(self.width), round(self.height)
 
+    def scaled(self, factor: float) -> FaceBox:
+        return FaceBox(
+            self.x * factor, self.y * factor, self.width * factor, self.height * factor, self.score
+        )
+
 
 @dataclass(frozen=True)
 class FaceLandmarks:
@@ -186,7 +194,7 @@ def detect_faces(image: np.ndarray) -> list[FaceBox]:
     height, width = image.shape[:2]
     if faces or max(height, width) <= DETECT_LONG_SIDE * 1.5:
         return faces
-    larger, factor = downscale(image, DETECT_LONG_SIDE * 3)
+    larger, factor = downscale(image, ANALYSIS_LONG_SIDE)
     lh, lw = larger.shape[:2]
     tile = DETECT_LONG_SIDE
     step = tile * 3 // 4
@@ -304,6 +312,13 @@ class FaceAnalysis:
     @property
     def primary(self) -> FaceBox | None:
         return self.faces[0] if self.faces else None
+
+    def scaled(self, factor: float) -> FaceAnalysis:
+        """The same analysis in the pixels of a copy `factor` times larger."""
+        if factor == 1.0:
+            return self
+        landmarks = self.landmarks.transformed(factor, 0.0, 0.0) if self.landmarks else None
+        return FaceAnalysis([face.scaled(factor) for face in self.faces], landmarks)
 
 
 def analyse_faces(image: np.ndarray) -> FaceAnalysis:

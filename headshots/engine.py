@@ -66,10 +66,7 @@ def inspect(data: bytes) -> InspectionResult:
 
 def normalise(data: bytes) -> bytes:
     """The upload as we keep it: upright, RGB, JPEG, with no EXIF (GPS) at all."""
-    image = generation.load_image(data)
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=92)
-    return out.getvalue()
+    return generation.keep_as_jpeg(data)
 
 
 def style_spec(style: HeadshotStyle, policy: TeamStylePolicy | None = None) -> generation.StyleSpec:

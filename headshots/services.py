@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -137,6 +138,23 @@ def headshot_inspect(*, photo) -> engine.InspectionResult:
     return engine.inspect(_read_upload(photo))
 
 
+class _Photo:
+    """An upload read once: hashed, inspected and normalised at most once, however many
+    styles a batch submits it for (the checks of an 8 MP photo are most of a submit)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.digest = hashlib.sha256(data).hexdigest()
+
+    @cached_property
+    def inspection(self) -> engine.InspectionResult:
+        return engine.inspect(self.data)
+
+    @cached_property
+    def source(self) -> bytes:
+        return engine.normalise(self.data)
+
+
 def _fingerprint(*parts) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
@@ -150,15 +168,38 @@ def headshot_submit(
     quality: str,
     batch_size: int,
     photo=None,
-    photo_bytes: bytes | None = None,
     idempotency_key: str | None = None,
-    batch_id: uuid.UUID | None = None,
 ) -> tuple[HeadshotGeneration, bool]:
     """Inspect the photo, hold the credits, queue the job. Returns (generation, created).
 
     Nothing is charged or stored when any check fails. The same idempotency key with the
     same request returns the first generation; with a different request it is a 409.
     """
+    return _submit(
+        user=user,
+        team_id=team_id,
+        style_slug=style_slug,
+        aspect_ratio=aspect_ratio,
+        quality=quality,
+        batch_size=batch_size,
+        photo=photo,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _submit(
+    *,
+    user,
+    team_id: int | None,
+    style_slug: str,
+    aspect_ratio: str,
+    quality: str,
+    batch_size: int,
+    idempotency_key: str | None,
+    photo=None,
+    upload: _Photo | None = None,
+    batch_id: uuid.UUID | None = None,
+) -> tuple[HeadshotGeneration, bool]:
     idempotency_key = storable_key(idempotency_key)
     estimate = headshot_estimate(
         user=user,
@@ -169,9 +210,9 @@ def headshot_submit(
         batch_size=batch_size,
     )
     team = headshot_team(user, team_id)
-    data = photo_bytes if photo_bytes is not None else _read_upload(photo)
+    upload = upload or _Photo(_read_upload(photo))
     fingerprint = _fingerprint(
-        team.id, style_slug, aspect_ratio, quality, batch_size, hashlib.sha256(data).hexdigest()
+        team.id, style_slug, aspect_ratio, quality, batch_size, upload.digest
     )
     if idempotency_key:
         existing = HeadshotGeneration.objects.filter(
@@ -180,14 +221,14 @@ def headshot_submit(
         if existing is not None:
             return _replay(existing, fingerprint), False
 
-    inspection = engine.inspect(data)
+    inspection = upload.inspection
     if not inspection.ok:
         raise ApplicationError(
             "This photo can't be used: " + " ".join(inspection.reasons),
             code="photo_rejected",
             status=422,
         )
-    source = engine.normalise(data)
+    source = upload.source
 
     generation = HeadshotGeneration(
         user=user,
@@ -268,18 +309,18 @@ def headshot_submit_batch(
         raise ApplicationError("Pick at least one style.", code="styles_required")
     if len(slugs) > 11:
         raise ApplicationError("Pick at most 11 styles at once.", code="too_many_styles")
-    data = _read_upload(photo)
+    upload = _Photo(_read_upload(photo))
     batch_id = uuid.uuid4()
     with transaction.atomic():
         return [
-            headshot_submit(
+            _submit(
                 user=user,
                 team_id=team_id,
                 style_slug=slug,
                 aspect_ratio=aspect_ratio,
                 quality=quality,
                 batch_size=batch_size,
-                photo_bytes=data,
+                upload=upload,
                 idempotency_key=f"{idempotency_key}:{slug}" if idempotency_key else None,
                 batch_id=batch_id,
             )[0]
