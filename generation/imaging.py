@@ -63,16 +63,20 @@ def load_for_analysis(data: bytes, long_side: int) -> tuple[Image.Image, tuple[i
     return upright, (height, width) if turned else (width, height)
 
 
-def keep_as_jpeg(data: bytes, *, quality: int = 92) -> bytes:
+def keep_as_jpeg(data: bytes, *, decoded: bool = False, quality: int = 92) -> bytes:
     """The upload as we keep it: upright RGB JPEG with no EXIF (GPS) or other metadata.
     An upright RGB JPEG keeps its own pixels byte for byte (metadata cut out, checked
-    by a fast reduced-scale decode); anything else is decoded and encoded once."""
+    by a reduced-scale decode unless `decoded`: the caller has already decoded these
+    bytes without error, as a passed inspection has); anything else is decoded and
+    encoded once."""
     image = _open_checked(data)
     if image.format in ("JPEG", "MPO") and image.mode == "RGB" and _orientation(image) == 1:
         try:
             kept = strip_metadata(bytes(data))
         except NotAJpeg:
             kept = None
+        if kept is not None and decoded:
+            return kept
         if kept is not None:
             check = _open_checked(kept)
             check.draft("RGB", (max(1, check.width // 8), max(1, check.height // 8)))

@@ -64,9 +64,10 @@ def inspect(data: bytes) -> InspectionResult:
     return InspectionResult(ok=bool(found.ok), score=int(found.score), reasons=list(found.reasons))
 
 
-def normalise(data: bytes) -> bytes:
-    """The upload as we keep it: upright, RGB, JPEG, with no EXIF (GPS) at all."""
-    return generation.keep_as_jpeg(data)
+def normalise(data: bytes, *, inspected: bool = False) -> bytes:
+    """The upload as we keep it: upright, RGB, JPEG, with no EXIF (GPS) at all.
+    `inspected`: these bytes passed `inspect`, which decoded them in full."""
+    return generation.keep_as_jpeg(data, decoded=inspected)
 
 
 def style_spec(style: HeadshotStyle, policy: TeamStylePolicy | None = None) -> generation.StyleSpec:

@@ -152,7 +152,7 @@ class _Photo:
 
     @cached_property
     def source(self) -> bytes:
-        return engine.normalise(self.data)
+        return engine.normalise(self.data, inspected=self.inspection.ok)
 
 
 def _fingerprint(*parts) -> str:
