@@ -95,22 +95,38 @@ class Kind(models.TextChoices):
 
 
 class Transaction(models.Model):
-    """One movement; its entries sum to zero. The key makes every movement happen once."""
+    """One movement; its entries sum to zero. The key makes every movement happen once.
 
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    Every index here is written by every movement (a hold is the busiest write of the
+    product), so each one is here for a read that needs it: the key for idempotency,
+    team_id for the team's history and spend, created_at for the staff metrics' ranges,
+    actor_id for a user's spend. Nothing reads by category or reference alone (they only
+    narrow rows found by another index), and nothing does a LIKE 'prefix%' on them, so
+    they have no index, and the key's unique constraint comes without Django's extra
+    varchar_pattern_ops index.
+    """
+
+    idempotency_key = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
+    category = models.CharField(max_length=20, choices=Category.choices)
     team_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     memo = models.CharField(max_length=300, blank=True)
-    reference = models.CharField(max_length=100, blank=True, db_index=True)
+    reference = models.CharField(max_length=100, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-id"]
+        constraints = [
+            # The name is PostgreSQL's for `unique=True`; credits.services recognises a lost
+            # same-key race by it.
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="credits_transaction_idempotency_key_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.idempotency_key}"
@@ -118,7 +134,10 @@ class Transaction(models.Model):
 
 class Entry(models.Model):
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No index of its own: (account, transaction) below serves every read by account.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     amount = models.BigIntegerField()
 
     class Meta:
@@ -135,7 +154,7 @@ class Entry(models.Model):
 class Hold(models.Model):
     """Credits set aside for a running job; later captured (spent) or released."""
 
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(max_length=200)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
     category = models.CharField(max_length=20, choices=Category.choices)
     reference = models.CharField(max_length=100, blank=True)
@@ -153,6 +172,9 @@ class Hold(models.Model):
                 & Q(captured__lte=models.F("amount") - models.F("released")),
                 name="credits_hold_settles_within_amount",
             ),
+            # Unique without a varchar_pattern_ops twin (see Transaction); the name is
+            # PostgreSQL's for `unique=True`, which credits.services recognises.
+            models.UniqueConstraint(fields=["key"], name="credits_hold_key_key"),
         ]
 
     def __str__(self) -> str:

@@ -386,3 +386,43 @@ def test_the_statements_are_prepared_once_per_connection(team, member):
     # one per statement and parameter types (a release's NULL spend account is its own)
     assert any(sql.startswith("WITH debit AS") for sql in prepared), prepared
     assert sum(sql.startswith("WITH locked AS") for sql in prepared) >= 2, prepared
+
+
+# Every index on these tables takes an entry on every hold (a hold inserts a transaction,
+# two entries and a hold row; the balance update is HOT: `balance` is in no index). Each
+# one here is needed by a read; see credits/migrations/0002_narrower_ledger_indexes.py.
+HOLD_WRITES_INDEXES = {
+    "credits_transaction": {
+        "credits_transaction_pkey",
+        "credits_transaction_idempotency_key_key",  # idempotency
+        "credits_transaction_team_id_ae273dfb",  # history_for_team, spent_by_team_members
+        "credits_transaction_created_at_53a1bee0",  # staff metrics' date ranges
+        "credits_transaction_actor_id_72d31d16",  # spent_by_user, admin search by email
+    },
+    "credits_entry": {
+        "credits_entry_pkey",
+        "credits_entry_acct_tx",  # history_for_user, every read by account
+        "credits_entry_transaction_id_8e5765f0",  # a transaction's entries
+    },
+    "credits_hold": {
+        "credits_hold_pkey",
+        "credits_hold_key_key",  # capture and release find the hold by key
+        "credits_hold_account_id_f936e31c",  # held_for_member
+    },
+}
+
+
+@pytest.mark.django_db
+def test_a_hold_writes_only_the_indexes_that_reads_need():
+    """A new index here costs every hold; add it to this list only with the read that needs
+    it (Django adds a varchar_pattern_ops twin to every unique or db_index text field)."""
+    needs_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexname FROM pg_indexes WHERE tablename = ANY(%s)",
+            [list(HOLD_WRITES_INDEXES)],
+        )
+        found: dict[str, set[str]] = {}
+        for table, index in cursor.fetchall():
+            found.setdefault(table, set()).add(index)
+    assert found == HOLD_WRITES_INDEXES
