@@ -99,6 +99,11 @@ def floor_setup() -> None:
         )
 
 
+def floor_cleanup() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_balance")
+
+
 def floor_work(i: int, deadline: float) -> int:
     n = 0
     with connections["default"].cursor() as cursor:
@@ -113,7 +118,8 @@ def floor_work(i: int, deadline: float) -> int:
 
 def ledger_setup():
     """A team with one member per worker, each with a million credits; returns a maker of
-    each round's work (every round uses new hold keys)."""
+    each round's work (every round uses new hold keys) and the cleanup that deletes all of
+    it again (the test database is kept between runs, and the test suite reuses it)."""
     from credits import services as s
     from tests.factories import MembershipFactory, TeamFactory
 
@@ -148,7 +154,29 @@ def ledger_setup():
 
         return work
 
-    return work_for
+    def cleanup() -> None:
+        ledger_cleanup(team_id=team.id)
+        for user in users:
+            user.delete()
+        team.delete()
+
+    return work_for, cleanup
+
+
+def ledger_cleanup(*, team_id: int) -> None:
+    """Delete a bench team's ledger rows: the ledger is append-only and PROTECTs them, so
+    this is SQL (every value a parameter)."""
+    statements = [
+        "DELETE FROM credits_entry WHERE transaction_id IN"
+        " (SELECT id FROM credits_transaction WHERE team_id = %(team)s)",
+        "DELETE FROM credits_hold WHERE account_id IN"
+        " (SELECT id FROM credits_account WHERE team_id = %(team)s)",
+        "DELETE FROM credits_transaction WHERE team_id = %(team)s",
+        "DELETE FROM credits_account WHERE team_id = %(team)s",
+    ]
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql, {"team": team_id})
 
 
 def main() -> None:
@@ -159,9 +187,12 @@ def main() -> None:
 
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, keepdb=True)  # test_<name>, reused between runs
+    cleanups = []
     try:
         floor_setup()
-        ledger_work = ledger_setup()
+        cleanups.append(floor_cleanup)
+        ledger_work, ledger_cleanup_all = ledger_setup()
+        cleanups.append(ledger_cleanup_all)
         floor_ops = ours_ops = 0
         for round_no in range(ROUNDS):
             floor_ops += _run_workers(floor_work, SECONDS / ROUNDS)
@@ -180,6 +211,9 @@ def main() -> None:
             print("LEDGER AUDIT FAILED after the run")
             sys.exit(1)
     finally:
+        # The kept test database is the test suite's too (pytest --reuse-db): leave nothing.
+        for cleanup in reversed(cleanups):
+            cleanup()
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=True)
 
 
