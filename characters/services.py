@@ -35,7 +35,7 @@ from characters.models import (
 )
 from common.api import storable_key
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound
-from common.jobs import DATABASE_ERRORS, jobs_reconcile
+from common.jobs import DATABASE_ERRORS, job_failure_reason, jobs_reconcile
 from credits import services as credits_services
 from teams import selectors as teams_selectors
 
@@ -658,10 +658,11 @@ def _fail(
 
 
 def _describe_failure(failure: Exception) -> tuple[str, str]:
-    """A code and a sentence for the member; internals of unexpected errors stay in the log."""
-    if isinstance(failure, ApplicationError | engine.EngineError):
-        return failure.code or "render_failed", failure.message.rstrip(".") + "."
-    return "render_failed", "Something went wrong while making this version."
+    return job_failure_reason(
+        failure,
+        explained=(ApplicationError, engine.EngineError),
+        fallback="Something went wrong while making this version.",
+    )
 
 
 def version_reconcile(*, now=None) -> dict[str, int]:

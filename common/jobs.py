@@ -70,3 +70,14 @@ def jobs_reconcile(
         fail(job)
         counts["failed"] += 1
     return counts
+
+
+def job_failure_reason(
+    failure: Exception | None, *, explained: tuple[type[Exception], ...], fallback: str
+) -> tuple[str, str]:
+    """A code and a sentence for the member about a failed job. Errors of the `explained`
+    kinds carry a code and a message written for members; the internals of anything
+    else stay in the log."""
+    if isinstance(failure, explained):
+        return getattr(failure, "code", "") or "render_failed", failure.message.rstrip(".") + "."
+    return "render_failed", fallback

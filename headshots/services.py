@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from common.api import storable_key
 from common.errors import ApplicationError, Conflict, NotFound
-from common.jobs import DATABASE_ERRORS, jobs_reconcile
+from common.jobs import DATABASE_ERRORS, job_failure_reason, jobs_reconcile
 from credits import services as credits_services
 from headshots import engine
 from headshots.models import (
@@ -511,10 +511,11 @@ def _finish(
 
 
 def _describe_failure(failure: Exception | None) -> tuple[str, str]:
-    """A code and a sentence for the member; internals of unexpected errors stay in the log."""
-    if isinstance(failure, ApplicationError | engine.EngineError):
-        return failure.code or "render_failed", failure.message.rstrip(".") + "."
-    return "render_failed", "Something went wrong while making your headshots."
+    return job_failure_reason(
+        failure,
+        explained=(ApplicationError, engine.EngineError),
+        fallback="Something went wrong while making your headshots.",
+    )
 
 
 def _notify_finished(generation_id: int) -> None:
