@@ -306,3 +306,35 @@ def test_a_lost_database_connection_mid_job_settles_nothing_and_the_rerun_comple
     assert (generation.status, generation.images.count()) == (Status.COMPLETED, 2)
     assert balance(member) == 40 - generation.credits_used
     assert credits_selectors.ledger_audit().clean
+
+
+def test_an_unexpected_failure_tells_the_member_nothing_internal(
+    member, media, face_jpeg, monkeypatch
+):
+    generation, _ = submit(member, face_jpeg)
+
+    def broken(**kwargs):
+        raise RuntimeError("connection to 10.0.0.7 refused")
+
+    monkeypatch.setattr(engine, "render_one", broken)
+    services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert generation.error_code == "render_failed"
+    assert generation.error_message == (
+        "Something went wrong while making your headshots. Your credits were returned."
+    )
+
+
+def test_an_engine_failure_tells_the_member_its_own_sentence(member, media, face_jpeg, monkeypatch):
+    generation, _ = submit(member, face_jpeg)
+
+    def broken(**kwargs):
+        raise engine.EngineError("The provider is busy", code="provider_busy")
+
+    monkeypatch.setattr(engine, "render_one", broken)
+    services.headshot_run(generation_id=generation.pk)
+    generation.refresh_from_db()
+    assert (generation.error_code, generation.error_message) == (
+        "provider_busy",
+        "The provider is busy. Your credits were returned.",
+    )
