@@ -446,3 +446,29 @@ def test_a_hold_writes_only_the_indexes_that_reads_need():
         for table, index in cursor.fetchall():
             found.setdefault(table, set()).add(index)
     assert found == HOLD_WRITES_INDEXES
+
+
+@pytest.mark.django_db
+def test_a_hold_runs_its_generic_plan_once_prepared(team, member):
+    """PostgreSQL plans a prepared statement for its first five executions' values, then
+    keeps one generic plan if it is no worse. Planning this statement costs more than
+    running it, so a hold whose plan stopped being generic would pay it every time."""
+    needs_postgres()
+
+    def plans() -> tuple[int, int]:
+        # The connection (and what it prepared) may outlive earlier tests: compare counts.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE %s",
+                ["%WITH debit AS%"],
+            )
+            return cursor.fetchone() or (0, 0)
+
+    fund(team, member)
+    generic, custom = plans()
+    for i in range(8):
+        hold(team, member, amount=1, key=f"job{i}")
+    generic_after, custom_after = plans()
+    assert generic_after - generic >= 3, (generic_after - generic, custom_after - custom)
+    assert bal(team, member) == 2
