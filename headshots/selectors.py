@@ -117,10 +117,73 @@ def _with_images(qs: QuerySet[HeadshotGeneration]) -> QuerySet[HeadshotGeneratio
     )
 
 
-def headshot_list(
-    *, user, filters: dict | None = None, team_id: int | None = None
+# The columns the API's answer for a generation reads (headshots.apis.GenerationSerializer
+# and ImageSerializer), and no more: the poll and the history skip the JSON metadata, the
+# idempotency and batch columns and the style's description and prompts. A column the
+# answer reads and these lack costs a query per row: tests/common/test_query_counts.py
+# and tests/headshots/test_read_query_counts.py would count it.
+ANSWER_GENERATION_FIELDS = (
+    "id",
+    "team",
+    "style__slug",
+    "style__name",
+    "aspect_ratio",
+    "quality",
+    "batch_size",
+    "status",
+    "progress",
+    "credits_held",
+    "credits_used",
+    "credits_refunded",
+    "engine",
+    "processing_ms",
+    "error_code",
+    "error_message",
+    "retry_count",
+    "is_favorite",
+    "inspection",
+    "source",
+    "source_deleted_at",
+    "created_at",
+    "finished_at",
+)
+ANSWER_IMAGE_FIELDS = (
+    "id",
+    "generation",
+    "index",
+    "width",
+    "height",
+    "image",
+    "image_webp",
+    "thumbnail",
+    "is_favorite",
+    "engine",
+    "model_name",
+    "identity_score",
+    "quality_score",
+    "seed",
+    "credits",
+)
+
+
+def _answer_rows(qs: QuerySet[HeadshotGeneration]) -> QuerySet[HeadshotGeneration]:
+    return (
+        qs.select_related("style")
+        .only(*ANSWER_GENERATION_FIELDS)
+        .prefetch_related(
+            Prefetch(
+                "images",
+                queryset=GeneratedImage.objects.filter(deleted_at__isnull=True)
+                .only(*ANSWER_IMAGE_FIELDS)
+                .order_by("index"),
+            )
+        )
+    )
+
+
+def _headshots_filtered(
+    *, user, filters: dict | None, team_id: int | None
 ) -> QuerySet[HeadshotGeneration]:
-    """History, newest first, with images in two more queries whatever the page size."""
     filters = filters or {}
     qs = headshots_visible(user=user, team_id=team_id)
     if filters.get("favorite") is not None:
@@ -135,7 +198,22 @@ def headshot_list(
         qs = qs.filter(status=filters["status"])
     if filters.get("style"):
         qs = qs.filter(style__slug=filters["style"])
-    return _with_images(qs).order_by("-created_at", "-id")
+    return qs.order_by("-created_at", "-id")
+
+
+def headshot_list(
+    *, user, filters: dict | None = None, team_id: int | None = None
+) -> QuerySet[HeadshotGeneration]:
+    """History, newest first, with images in two more queries whatever the page size."""
+    return _with_images(_headshots_filtered(user=user, filters=filters, team_id=team_id))
+
+
+def headshot_list_answer(
+    *, user, filters: dict | None = None, team_id: int | None = None
+) -> QuerySet[HeadshotGeneration]:
+    """`headshot_list` with only the columns the API answer reads: rows to serialise,
+    never to save (a save() would write only the loaded columns)."""
+    return _answer_rows(_headshots_filtered(user=user, filters=filters, team_id=team_id))
 
 
 def headshot_get(
@@ -150,6 +228,16 @@ def headshot_get(
             if not for_update
             else qs.get(pk=object_id(generation_id))
         )
+    except (HeadshotGeneration.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such headshot.") from None
+
+
+def headshot_get_answer(*, user, generation_id, team_id: int | None = None) -> HeadshotGeneration:
+    """`headshot_get` with only the columns the API answer reads (the status poll): a row
+    to serialise, never to save."""
+    qs = headshots_visible(user=user, team_id=team_id)
+    try:
+        return _answer_rows(qs).get(pk=object_id(generation_id))
     except (HeadshotGeneration.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such headshot.") from None
 
