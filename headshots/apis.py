@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -179,7 +178,7 @@ class HeadshotConfigApi(APIView):
         rules = site_settings()
         # Plain JSON values throughout: OutputSerializer documents the shape.
         data = {
-            "styles": self._styles(team),
+            "styles": selectors.style_options_for_team(team=team),
             "aspect_ratios": [{"value": v, "label": label} for v, label in AspectRatio.choices],
             "qualities": [
                 {"value": v, "label": label, "surcharge": QUALITY_SURCHARGE[v]}
@@ -195,19 +194,6 @@ class HeadshotConfigApi(APIView):
             "retention_minutes": rules.retention_minutes,
         }
         return Response(data)
-
-    @staticmethod
-    def _styles(team) -> list[dict]:
-        """The team's styles as JSON, kept under the catalogue's version: one query a call
-        (the version) while no style and no policy of the team changes."""
-        catalogue = selectors.style_catalogue(team=team)
-        key = f"headshots:config-styles:{catalogue.cache_key}"
-        styles = cache.get(key)
-        if styles is None:
-            styles = selectors.styles_for_team(team=team, catalogue=catalogue)
-            styles = [dict(row) for row in StyleSerializer(styles, many=True).data]
-            cache.set(key, styles, selectors.STYLES_CACHE_SECONDS)
-        return styles
 
 
 class HeadshotSpecSerializer(serializers.Serializer):

@@ -101,6 +101,35 @@ def styles_for_team(*, team, catalogue: StyleCatalogue | None = None) -> list[He
     return styles
 
 
+def style_options_for_team(*, team) -> list[dict]:
+    """The team's styles as the member's app is told them (the config answer; its shape
+    is documented by headshots.apis.StyleSerializer), as plain JSON values.
+
+    Kept under the catalogue's version like `styles_for_team`: one query a call while no
+    style and no policy of the team changes, and the list is built once per version, not
+    once a request.
+    """
+    catalogue = style_catalogue(team=team)
+    key = f"headshots:config-styles:{catalogue.cache_key}"
+    options = cache.get(key)
+    if options is None:
+        options = [
+            {
+                "slug": str(style.slug),
+                "name": str(style.name),
+                "description": str(style.description),
+                "category": str(style.category),
+                "is_premium": bool(style.is_premium),
+                "base_cost": int(style.base_cost),
+                # presigned on S3: STYLES_CACHE_SECONDS keeps it younger than its hour
+                "sample_url": style.sample.url if style.sample else None,
+            }
+            for style in styles_for_team(team=team, catalogue=catalogue)
+        ]
+        cache.set(key, options, STYLES_CACHE_SECONDS)
+    return options
+
+
 def headshots_visible(*, user, team_id: int | None = None) -> QuerySet[HeadshotGeneration]:
     """The member's own, not deleted (within one team, for a team API key). Every read of
     generations starts here."""

@@ -99,9 +99,7 @@ def test_a_page_answer_is_the_declared_fields_answer(member, generations, frozen
     assert _render(ImageSerializer(image).data) == _render(_FieldImage(image).data)
 
 
-def test_the_answer_follows_the_active_time_zone_like_the_fields(
-    member, generations, frozen_clock
-):
+def test_the_answer_follows_the_active_time_zone_like_the_fields(member, generations, frozen_clock):
     generation = selectors.headshot_get_answer(user=member, generation_id=generations[0].pk)
     with timezone.override("Asia/Kolkata"):
         data = GenerationSerializer(generation).data
@@ -131,3 +129,27 @@ def test_answer_rows_hold_every_column_the_answer_reads(
         GenerationSerializer(rows, many=True).data  # noqa: B018 - evaluated for its queries
         GenerationSerializer(one).data  # noqa: B018
     assert "metadata" in rows[0].get_deferred_fields()  # and the rest is really left out
+
+
+def test_the_config_style_options_are_the_style_serializers_answer(member, media):
+    """selectors.style_options_for_team builds the config's styles as plain values: the
+    same as StyleSerializer's declared fields, sample URL included, narrowed by the policy."""
+    from headshots.apis import StyleSerializer
+    from headshots.models import HeadshotStyle, TeamStylePolicy
+
+    team = member.team
+    premium = HeadshotStyle.objects.filter(is_premium=True).first()
+    premium.sample.save("sample.jpg", ContentFile(b"jpeg"), save=False)
+    premium.description = 'Warm "studio" light, ça va'
+    premium.save()
+    reference = StyleSerializer(selectors.styles_for_team(team=team), many=True).data
+    options = selectors.style_options_for_team(team=team)
+    assert _render(options) == _render(reference)
+    assert any(o["sample_url"] for o in options) and any(o["sample_url"] is None for o in options)
+    assert selectors.style_options_for_team(team=team) == options  # from the cache now
+
+    policy = TeamStylePolicy.objects.create(team=team)
+    policy.allowed_styles.set([premium])
+    narrowed = selectors.style_options_for_team(team=team)
+    assert [o["slug"] for o in narrowed] == [premium.slug]
+    assert client_for(member).get("/api/v1/headshots/config").json()["styles"] == narrowed
