@@ -129,3 +129,90 @@ class Analytics(HeadshotGeneration):
     class Meta:
         proxy = True
         verbose_name = verbose_name_plural = "analytics"
+
+
+# --- analytics rollups ------------------------------------------------------------------------
+#
+# The figures of one closed UTC day, pre-computed from the rows (staff.services
+# `metrics_rollups_refresh`), so that the analytics report over 90 days reads ~90 small rows
+# instead of every generation, image and ledger line. Exactness rests on one invariant: a day
+# is read from its rollup only while it has no `MetricsDirtyDay` row, and PostgreSQL triggers
+# (migration 0003) write that row in the same transaction as any change to a row the day's
+# figures come from. The columns hold plain ids, no foreign keys: a rollup is derived data,
+# rebuilt whenever its rows change (a deleted user deletes their generations, which marks
+# their days).
+
+
+class MetricsDay(models.Model):
+    """One closed UTC day's summable figures (see `staff.selectors.headshot_metrics`)."""
+
+    day = models.DateField(primary_key=True)
+    # {style_id: [total, completed, failed, refunded, processing_ms sum, timed count]}
+    styles = models.JSONField(default=dict)
+    hours = models.JSONField(default=list, help_text="Generations per UTC hour, 24 numbers")
+    # {processing_ms // TIMING_BUCKET_MS: timed generations}: where the p95 lies, before
+    # `MetricsDayTiming` gives its exact value.
+    timing_buckets = models.JSONField(default=dict)
+    images = models.PositiveIntegerField(default=0)
+    renders = models.PositiveIntegerField(default=0)
+    credits_sold = models.BigIntegerField(default=0)
+    credits_captured = models.BigIntegerField(default=0)
+    credits_refunded = models.BigIntegerField(default=0)
+    credits_clawed_back = models.BigIntegerField(default=0)
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"metrics of {self.day}"
+
+
+class MetricsDayUser(models.Model):
+    """Generations per (day, user, team): distinct users and teams do not add up over days."""
+
+    day = models.DateField()
+    user_id = models.BigIntegerField()
+    team_id = models.BigIntegerField()
+    generations = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "user_id", "team_id"], name="staff_metrics_one_user_team_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.generations} by {self.user_id} on {self.day}"
+
+
+class MetricsDayTiming(models.Model):
+    """Timed generations per (day, processing_ms): the exact values a p95 is read from."""
+
+    day = models.DateField()
+    processing_ms = models.PositiveIntegerField()
+    generations = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "processing_ms"], name="staff_metrics_one_timing_day"
+            )
+        ]
+        # The p95 reads one narrow band of values over many days.
+        indexes = [models.Index(fields=["processing_ms", "day"], name="staff_metrics_timing_ms")]
+
+    def __str__(self) -> str:
+        return f"{self.generations} x {self.processing_ms} ms on {self.day}"
+
+
+class MetricsDirtyDay(models.Model):
+    """A UTC day whose rows changed since its rollup was built (or that has none yet).
+
+    Written only by the database triggers of migration 0003 (never by Python: a
+    `QuerySet.update()`, a cascade or raw SQL must mark the day too); deleted by
+    `metrics_rollups_refresh` as it rebuilds the day.
+    """
+
+    day = models.DateField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"{self.day} changed"

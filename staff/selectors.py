@@ -8,7 +8,7 @@ selectors offer date-ranged totals to build it from.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -21,7 +21,14 @@ from django.utils import timezone
 from common.errors import ApplicationError, NotFound
 from credits.models import Category, Entry, Kind
 from headshots.models import GeneratedImage, HeadshotGeneration, HeadshotStyle, Status
-from staff.models import AuditLog, SiteSettings
+from staff.models import (
+    AuditLog,
+    MetricsDay,
+    MetricsDayTiming,
+    MetricsDayUser,
+    MetricsDirtyDay,
+    SiteSettings,
+)
 from teams.models import Team
 
 # --- site settings ----------------------------------------------------------------------------
@@ -197,247 +204,376 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _p95_fallback(qs: QuerySet[HeadshotGeneration], n: int) -> float | None:
-    """percentile_cont(0.95) without the database's help: two rows read by OFFSET."""
-    position = 0.95 * (n - 1) if n else 0
-    low = math.floor(position)
-    values = list(
-        qs.filter(processing_ms__isnull=False)
-        .order_by("processing_ms")
-        .values_list("processing_ms", flat=True)[low : low + 2]
-    )
-    if not values:
-        return None
-    if len(values) == 1:
-        return float(values[0])
-    return values[0] + (values[1] - values[0]) * (position - low)
+# The report over many days reads each closed UTC day from its rollup (staff.models
+# MetricsDay and its detail rows, built by staff.services.metrics_rollups_refresh) and computes
+# the other days (today, days whose rows changed since their rollup, days never built) from
+# the rows, with the same function the rollups are built by. Every figure is exact:
+# - counts, sums, hours, images, credits add up over days;
+# - active users, repeat users and active teams do not: they are counted over the union of
+#   the stored per-(day, user, team) rows and the live ones;
+# - the p95 does not either: the stored per-day buckets of TIMING_BUCKET_MS say which band of
+#   values holds it, and the exact stored values of that band (an index on processing_ms) and
+#   the live ones give the two values percentile_cont(0.95) interpolates between.
+# Rollups are read only on PostgreSQL (its triggers mark a day whose rows change: migration
+# 0003) and only when the report's days are UTC days; otherwise everything is computed live.
 
-
-# PostgreSQL: the per-style counts, the active users and teams and the processing-time p95
-# in one scan of the range: hash GROUPING SETS by style, by user, by team and by
-# processing time, reduced in SQL to the style rows plus one summary row. The p95 is read
-# off the per-value counts exactly as percentile_cont(0.95) picks and interpolates its two
-# rows, so no sort of the whole range is needed. GROUPING(...) is 7 for the style set,
-# 11 for the user set, 13 for the team set and 14 for the processing-time set.
-_GENERATION_TOTALS_SQL = f"""
-WITH sets AS (
-    SELECT GROUPING(style_id, user_id, team_id, processing_ms) AS grp, style_id, processing_ms,
-        count(*) AS n,
-        count(*) FILTER (WHERE status = %(completed)s) AS completed,
-        count(*) FILTER (WHERE status = %(failed)s) AS failed,
-        count(*) FILTER (WHERE status = %(refunded)s) AS refunded,
-        sum(processing_ms) AS ms_sum,
-        count(processing_ms) AS ms_n
-    FROM {HeadshotGeneration._meta.db_table}
-    WHERE created_at >= %(since)s AND created_at < %(until)s
-    GROUP BY GROUPING SETS ((style_id), (user_id), (team_id), (processing_ms))
-), timed AS (
-    SELECT processing_ms AS ms, sum(n) OVER (ORDER BY processing_ms) AS up_to
-    FROM sets WHERE grp = 14 AND processing_ms IS NOT NULL
-), position AS (
-    SELECT 0.95::float8 * (max(up_to) - 1) AS at FROM timed
+TIMING_BUCKET_MS = 64
+ROLLUP_TIME_ZONES = frozenset({"UTC", "Etc/UTC"})
+CREDIT_KINDS = (Kind.GRANT, Kind.CAPTURE, Kind.REFUND, Kind.CLAWBACK)
+# The report's credits: each movement's positive legs (the member's grant, spend's capture,
+# the member's refund, purchases' clawback); grants only when sold.
+_CREDIT_ENTRIES = Q(amount__gt=0) & (
+    Q(transaction__kind=Kind.GRANT, transaction__category=Category.PURCHASE)
+    | Q(transaction__kind__in=[Kind.CAPTURE, Kind.REFUND, Kind.CLAWBACK])
 )
-SELECT 'style', style.slug, style.name, sets.n, sets.completed, sets.failed, sets.refunded,
-    sets.ms_sum, sets.ms_n, NULL::float8
-FROM sets JOIN {HeadshotStyle._meta.db_table} style ON style.id = sets.style_id
-WHERE sets.grp = 7
-UNION ALL
-SELECT 'summary', NULL, NULL,
-    (SELECT count(*) FROM sets WHERE grp = 11),
-    (SELECT count(*) FROM sets WHERE grp = 11 AND n >= 2),
-    (SELECT count(*) FROM sets WHERE grp = 13),
-    NULL,
-    (SELECT min(ms) FROM timed, position WHERE up_to > floor(at)),
-    (SELECT min(ms) FROM timed, position WHERE up_to > ceil(at)),
-    (SELECT at - floor(at) FROM position)
-"""  # noqa: S608 - table names from the models' meta; every value is a parameter
+# A style's counters in a day: total, completed, failed, refunded, processing_ms sum, timed.
+_STYLE_FIELDS = 6
+_STATUS_SLOT = {Status.COMPLETED: 1, Status.FAILED: 2, Status.REFUNDED: 3}
 
 
-# The generations per local hour: one row per (day, hour) with any, at most 24 a day. The
-# hour is truncated once per row; the day and the hour of day are read off the groups.
-_GENERATION_HOURS_SQL = f"""
-SELECT hour_at::date, extract(hour FROM hour_at)::int, n
-FROM (
-    SELECT date_trunc('hour', created_at AT TIME ZONE %(tz)s) AS hour_at, count(*) AS n
-    FROM {HeadshotGeneration._meta.db_table}
-    WHERE created_at >= %(since)s AND created_at < %(until)s
-    GROUP BY 1
-) hours
-"""  # noqa: S608 - the table name from the model's meta; every value is a parameter
+@dataclass
+class DayFigures:
+    """One day's figures as computed from its rows: what a rollup stores."""
+
+    styles: dict[int, list[int]] = field(default_factory=dict)
+    hours: list[int] = field(default_factory=lambda: [0] * 24)
+    images: int = 0
+    renders: int = 0
+    credits: dict[str, int] = field(default_factory=dict)
+    users: dict[tuple[int, int], int] = field(default_factory=dict)  # (user, team) -> n
+    timing: dict[int, int] = field(default_factory=dict)  # processing_ms -> n
+
+    def timing_buckets(self) -> dict[int, int]:
+        buckets: dict[int, int] = {}
+        for ms, n in self.timing.items():
+            buckets[ms // TIMING_BUCKET_MS] = buckets.get(ms // TIMING_BUCKET_MS, 0) + n
+        return buckets
 
 
-@dataclass(frozen=True)
-class _GenerationTotals:
-    per_style: list[dict]
-    active_users: int
-    repeat_users: int
-    active_teams: int
-    p95: float | None
+def _spans(days: list[date]) -> list[tuple[datetime, datetime]]:
+    """The days as [since, until) instants in the current time zone, consecutive ones merged."""
+    spans: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if spans and spans[-1][1] + timedelta(days=1) == day:
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return [_bounds(first, last) for first, last in spans]
 
 
-def _generation_totals_postgres(since: datetime, until: datetime) -> _GenerationTotals:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _GENERATION_TOTALS_SQL,
-            {
-                "since": since,
-                "until": until,
-                "completed": Status.COMPLETED,
-                "failed": Status.FAILED,
-                "refunded": Status.REFUNDED,
-            },
-        )
-        rows = cursor.fetchall()
-    keys = ("style__slug", "style__name", "total", "completed", "failed", "refunded")
-    keys += ("ms_sum", "ms_n")
-    per_style = [dict(zip(keys, row[1:9], strict=True)) for row in rows if row[0] == "style"]
-    (_, _, _, users, repeat, teams, _, low, high, fraction) = next(
-        row for row in rows if row[0] == "summary"
+def _within(spans: list[tuple[datetime, datetime]], field_name: str) -> Q:
+    within = Q()
+    for since, until in spans:
+        within |= Q(**{f"{field_name}__gte": since, f"{field_name}__lt": until})
+    return within
+
+
+def _rows_figures(days: list[date], *, by_day: bool) -> dict[date | None, DayFigures]:
+    """The figures of these days computed from the rows, per day or (key None) all together;
+    the hours always per day. Six aggregate queries whatever the number of rows or days."""
+    spans = _spans(days)
+    figures: dict[date | None, DayFigures] = {day: DayFigures() for day in days}
+    if not by_day:
+        figures[None] = DayFigures()
+    day = ["day"] if by_day else []
+
+    def into(row_day: date | None) -> DayFigures:
+        return figures[row_day if by_day else None]
+
+    generations = HeadshotGeneration.objects.filter(_within(spans, "created_at")).annotate(
+        day=TruncDate("created_at")
     )
-    # percentile_cont's own arithmetic, in doubles: low + (high - low) * fraction.
-    p95 = None if low is None else low + (high - low) * fraction
-    return _GenerationTotals(per_style, users, repeat, teams, p95)
-
-
-def _generation_totals_portable(generations: QuerySet[HeadshotGeneration]) -> _GenerationTotals:
-    """The same figures with the ORM, for databases without GROUPING SETS (SQLite)."""
-    per_style = list(
-        generations.values("style__slug", "style__name")
-        .annotate(
-            total=Count("id"),
-            completed=Count("id", filter=Q(status=Status.COMPLETED)),
-            failed=Count("id", filter=Q(status=Status.FAILED)),
-            refunded=Count("id", filter=Q(status=Status.REFUNDED)),
-            ms_sum=Sum("processing_ms"),
-            ms_n=Count("processing_ms"),
-        )
-        .order_by()
-    )
-    teams = generations.aggregate(n=Count("team_id", distinct=True))["n"]
-    users = (
-        generations.values("user_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .aggregate(active=Count("user_id"), repeat=Count("user_id", filter=Q(n__gte=2)))
-    )
-    timed = sum(row["ms_n"] for row in per_style)
-    return _GenerationTotals(
-        per_style=per_style,
-        active_users=users["active"] or 0,
-        repeat_users=users["repeat"] or 0,
-        active_teams=teams,
-        p95=_p95_fallback(generations, timed),
-    )
-
-
-def _generation_hours(
-    generations: QuerySet[HeadshotGeneration], since: datetime, until: datetime
-) -> list[tuple[date, int, int]]:
-    """(day, hour, generations) in the current time zone, one scan for both charts."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _GENERATION_HOURS_SQL,
-                {"since": since, "until": until, "tz": timezone.get_current_timezone_name()},
-            )
-            return cursor.fetchall()
-    return list(
-        generations.annotate(day=TruncDate("created_at"), hour=ExtractHour("created_at"))
+    hours = (
+        generations.annotate(hour=ExtractHour("created_at"))
         .values("day", "hour")
         .annotate(n=Count("id"))
         .order_by()
         .values_list("day", "hour", "n")
     )
+    for row_day, hour, n in hours:
+        figures[row_day].hours[hour] = n
+    counted = (
+        generations.values(*day, "style_id", "status")
+        .annotate(n=Count("id"), ms_sum=Sum("processing_ms"), ms_n=Count("processing_ms"))
+        .order_by()
+    )
+    for row in counted:
+        style = into(row.get("day")).styles.setdefault(row["style_id"], [0] * _STYLE_FIELDS)
+        style[0] += row["n"]
+        if row["status"] in _STATUS_SLOT:
+            style[_STATUS_SLOT[row["status"]]] += row["n"]
+        style[4] += row["ms_sum"] or 0
+        style[5] += row["ms_n"]
+    people = generations.values(*day, "user_id", "team_id").annotate(n=Count("id")).order_by()
+    for row in people:
+        into(row.get("day")).users[(row["user_id"], row["team_id"])] = row["n"]
+    timed = (
+        generations.filter(processing_ms__isnull=False)
+        .values(*day, "processing_ms")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in timed:
+        into(row.get("day")).timing[row["processing_ms"]] = row["n"]
+    images = GeneratedImage.objects.filter(_within(spans, "generation__created_at"))
+    image_totals = {"images": Count("id"), "renders": Sum("attempts")}
+    if by_day:
+        image_rows = list(
+            images.annotate(day=TruncDate("generation__created_at"))
+            .values("day")
+            .annotate(**image_totals)
+            .order_by()
+        )
+    else:
+        image_rows = [images.aggregate(**image_totals)]
+    for row in image_rows:
+        target = into(row.get("day"))
+        target.images, target.renders = row["images"], row["renders"] or 0
+    credits = (
+        Entry.objects.filter(_CREDIT_ENTRIES, _within(spans, "transaction__created_at"))
+        .annotate(day=TruncDate("transaction__created_at"))
+        .values(*day, "transaction__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in credits:
+        into(row.get("day")).credits[row["transaction__kind"]] = row["total"]
+    return figures
+
+
+def metrics_days_from_rows(*, days: list[date]) -> dict[date, DayFigures]:
+    """Each day's figures computed from the rows, days in the current time zone.
+
+    What `staff.services.metrics_days_build` stores for a closed day; the report computes the
+    days it has no valid rollup of with the same function (`_rows_figures`, all days at once),
+    so the two cannot disagree. Six aggregate queries whatever the number of rows.
+    """
+    if not days:
+        return {}
+    return _rows_figures(days, by_day=True)
+
+
+def _rollups_readable() -> bool:
+    return (
+        connection.vendor == "postgresql"
+        and timezone.get_current_timezone_name() in ROLLUP_TIME_ZONES
+    )
+
+
+# Distinct users, repeat users and teams over stored days: GROUPING(user_id, team_id) is 1
+# for the per-user set and 2 for the per-team set.
+_STORED_PEOPLE_SQL = f"""
+WITH sets AS (
+    SELECT GROUPING(user_id, team_id) AS grp, user_id, team_id, sum(generations) AS n
+    FROM {MetricsDayUser._meta.db_table}
+    WHERE day = ANY(%(days)s)
+    GROUP BY GROUPING SETS ((user_id), (team_id))
+)
+"""  # noqa: S608 - the table name from the model's meta; every value is a parameter
+_STORED_PEOPLE_COUNTS_SQL = (
+    _STORED_PEOPLE_SQL  # noqa: S608 - constant text only
+    + "SELECT count(*) FILTER (WHERE grp = 1), "
+    "count(*) FILTER (WHERE grp = 1 AND n >= 2), count(*) FILTER (WHERE grp = 2) FROM sets"
+)
+_STORED_PEOPLE_ROWS_SQL = (
+    _STORED_PEOPLE_SQL + "SELECT grp, user_id, team_id, n FROM sets"  # noqa: S608 - constant text only
+)
+
+
+def _people(stored_days: list[date], live: DayFigures) -> tuple[int, int, int]:
+    """(active users, repeat users, active teams) over the stored and the live days: one
+    query when some days are stored (counted in SQL when no day is live), none otherwise."""
+    per_user: dict[int, int] = {}
+    teams: set[int] = set()
+    for (user_id, team_id), n in live.users.items():
+        per_user[user_id] = per_user.get(user_id, 0) + n
+        teams.add(team_id)
+    if stored_days:
+        with connection.cursor() as cursor:
+            if not per_user:
+                cursor.execute(_STORED_PEOPLE_COUNTS_SQL, {"days": stored_days})
+                return cursor.fetchone()
+            cursor.execute(_STORED_PEOPLE_ROWS_SQL, {"days": stored_days})
+            for grp, user_id, team_id, n in cursor.fetchall():
+                if grp == 1:
+                    per_user[user_id] = per_user.get(user_id, 0) + n
+                else:
+                    teams.add(team_id)
+    repeat = sum(1 for n in per_user.values() if n >= 2)
+    return len(per_user), repeat, len(teams)
+
+
+def _p95(stored: list[MetricsDay], live: DayFigures) -> float | None:
+    """percentile_cont(0.95) of every timed generation of the days, exactly.
+
+    The buckets locate the two ranks it interpolates between; only the values of their band
+    are read: one query of the stored values when some stored day has any, none otherwise.
+    """
+    buckets: dict[int, int] = {}
+    stored_timed = 0
+    for day in stored:
+        for bucket, n in day.timing_buckets.items():
+            buckets[int(bucket)] = buckets.get(int(bucket), 0) + n
+            stored_timed += n
+    for bucket, n in live.timing_buckets().items():
+        buckets[bucket] = buckets.get(bucket, 0) + n
+    total = sum(buckets.values())
+    if not total:
+        return None
+    position = 0.95 * (total - 1)
+    ranks = (math.floor(position), math.ceil(position))
+    below, seen, band = 0, 0, []
+    for bucket in sorted(buckets):
+        if seen + buckets[bucket] > ranks[0] and seen <= ranks[1]:
+            if not band:
+                below = seen
+            band.append(bucket)
+        seen += buckets[bucket]
+    low_ms, high_ms = band[0] * TIMING_BUCKET_MS, (band[-1] + 1) * TIMING_BUCKET_MS
+    values: dict[int, int] = {}
+    for ms, n in live.timing.items():
+        if low_ms <= ms < high_ms:
+            values[ms] = values.get(ms, 0) + n
+    if stored_timed:
+        band_values = (
+            MetricsDayTiming.objects.filter(
+                day__in=[day.day for day in stored],
+                processing_ms__gte=low_ms,
+                processing_ms__lt=high_ms,
+            )
+            .values("processing_ms")
+            .annotate(n=Sum("generations"))
+            .order_by()
+            .values_list("processing_ms", "n")
+        )
+        for ms, n in band_values:
+            values[ms] = values.get(ms, 0) + n
+    at: dict[int, int] = {}
+    seen = below
+    for ms in sorted(values):
+        for rank in ranks:
+            if rank not in at and seen <= rank < seen + values[ms]:
+                at[rank] = ms
+        seen += values[ms]
+    low, high = at[ranks[0]], at[ranks[1]]
+    # percentile_cont's own arithmetic, in doubles: low + (high - low) * fraction.
+    return low + (high - low) * (position - ranks[0])
 
 
 def headshot_metrics(*, start: date, end: date) -> HeadshotMetrics:
     """Everything the analytics page shows, over whole days `start`..`end` (inclusive).
 
-    A fixed number of aggregate queries whatever the row count: 4 on PostgreSQL
-    (generation totals, hours, images, credits), 7 on SQLite (no GROUPING SETS, and the p95
-    is read by OFFSET).
+    A fixed number of queries whatever the row count. With every day stored (PostgreSQL):
+    the dirty marks, the rollups, the people, the p95's band, the style names: 5. The days not
+    stored (today, a changed or never built day, every day on SQLite or in another time zone)
+    are computed from the rows, all together, with 6 more queries (`_rows_figures`).
     """
-    since, until = _bounds(start, end)
-    generations = HeadshotGeneration.objects.filter(created_at__gte=since, created_at__lt=until)
-    if connection.vendor == "postgresql":
-        totals = _generation_totals_postgres(since, until)
-    else:
-        totals = _generation_totals_portable(generations)
-    per_style = totals.per_style
-    timed = sum(row["ms_n"] for row in per_style)
-    p95 = totals.p95
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    stored: list[MetricsDay] = []
+    live_days = days
+    if _rollups_readable():
+        # A closed day is read from its rollup unless marked dirty; a closed day with neither
+        # has no rows at all (the triggers mark every day whose rows change, and migration
+        # 0003 marked every day that had rows), so it counts as empty.
+        today = timezone.now().date()
+        dirty = set(
+            MetricsDirtyDay.objects.filter(day__gte=start, day__lte=end).values_list(
+                "day", flat=True
+            )
+        )
+        stored = [
+            row
+            for row in MetricsDay.objects.filter(day__gte=start, day__lte=end, day__lt=today)
+            if row.day not in dirty
+        ]
+        live_days = [day for day in days if day >= today or day in dirty]
+    stored_days = [day.day for day in stored]
+    live = _rows_figures(live_days, by_day=False) if live_days else {}
+    together = live.pop(None, DayFigures())  # the live days' figures but their hours
 
-    hours: dict[int, int] = {}
-    days: dict[date, int] = {}
-    for day, hour, n in _generation_hours(generations, since, until):
-        hours[hour] = hours.get(hour, 0) + n
-        days[day] = days.get(day, 0) + n
-    images = GeneratedImage.objects.filter(
-        generation__created_at__gte=since, generation__created_at__lt=until
-    ).aggregate(images=Count("id"), renders=Sum("attempts"))
-    # Each movement's credits are its positive legs: the member's grant, spend's capture,
-    # the member's refund, purchases' clawback.
-    credits = dict(
-        Entry.objects.filter(
-            amount__gt=0,
-            transaction__created_at__gte=since,
-            transaction__created_at__lt=until,
+    styles: dict[int, list[int]] = {}
+    hours = [0] * 24
+    per_day: dict[date, int] = {}
+    images, renders = together.images, together.renders
+    credits: dict[str, int] = dict(together.credits)
+
+    def add_styles(day_styles: dict) -> None:
+        for style_id, counters in day_styles.items():
+            into = styles.setdefault(int(style_id), [0] * _STYLE_FIELDS)
+            for i, value in enumerate(counters):
+                into[i] += value
+
+    def add_hours(day: date, day_hours: list[int]) -> None:
+        for hour, n in enumerate(day_hours):
+            hours[hour] += n
+        per_day[day] = sum(day_hours)
+
+    add_styles(together.styles)
+    for day, figures in live.items():
+        add_hours(day, figures.hours)
+    for row in stored:
+        add_styles(row.styles)
+        add_hours(row.day, row.hours)
+        images += row.images
+        renders += row.renders
+        for kind, total in (
+            (Kind.GRANT, row.credits_sold),
+            (Kind.CAPTURE, row.credits_captured),
+            (Kind.REFUND, row.credits_refunded),
+            (Kind.CLAWBACK, row.credits_clawed_back),
+        ):
+            credits[kind] = credits.get(kind, 0) + total
+
+    active_users, repeat_users, active_teams = _people(stored_days, together)
+    p95 = _p95(stored, together)
+    names = (
+        dict(
+            (pk, (slug, name))
+            for pk, slug, name in HeadshotStyle.objects.filter(pk__in=styles).values_list(
+                "pk", "slug", "name"
+            )
         )
-        .filter(
-            Q(transaction__kind=Kind.GRANT, transaction__category=Category.PURCHASE)
-            | Q(transaction__kind__in=[Kind.CAPTURE, Kind.REFUND, Kind.CLAWBACK])
-        )
-        .values("transaction__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-        .values_list("transaction__kind", "total")
+        if styles
+        else {}
     )
-
-    total_ms = sum(row["ms_sum"] or 0 for row in per_style)
-    count = {
-        key: sum(row[key] for row in per_style)
-        for key in ("total", "completed", "failed", "refunded")
-    }
     by_style = sorted(
         (
             StyleMetrics(
-                slug=row["style__slug"],
-                name=row["style__name"],
-                total=row["total"],
-                completed=row["completed"],
-                failed=row["failed"],
-                refunded=row["refunded"],
-                avg_ms=round(row["ms_sum"] / row["ms_n"], 1) if row["ms_n"] else None,
+                slug=names[style_id][0],
+                name=names[style_id][1],
+                total=total,
+                completed=completed,
+                failed=failed,
+                refunded=refunded,
+                avg_ms=round(ms_sum / ms_n, 1) if ms_n else None,
             )
-            for row in per_style
+            for style_id, (total, completed, failed, refunded, ms_sum, ms_n) in styles.items()
         ),
         key=lambda s: (-s.total, s.name),
     )
-    renders = images["renders"] or 0
+    count = [sum(counters[i] for counters in styles.values()) for i in range(_STYLE_FIELDS)]
+    total, completed, failed, refunded, total_ms, timed = count
     return HeadshotMetrics(
         start=start,
         end=end,
-        total=count["total"],
-        completed=count["completed"],
-        failed=count["failed"],
-        refunded=count["refunded"],
-        running=count["total"] - count["completed"] - count["failed"] - count["refunded"],
+        total=total,
+        completed=completed,
+        failed=failed,
+        refunded=refunded,
+        running=total - completed - failed - refunded,
         avg_ms=round(total_ms / timed, 1) if timed else None,
         p95_ms=round(p95, 1) if p95 is not None else None,
-        images=images["images"],
+        images=images,
         renders=renders,
-        identity_rejections=renders - images["images"],
+        identity_rejections=renders - images,
         by_style=by_style,
-        by_hour=[hours.get(hour, 0) for hour in range(24)],
-        by_day=[
-            (start + timedelta(days=i), days.get(start + timedelta(days=i), 0))
-            for i in range((end - start).days + 1)
-        ],
+        by_hour=hours,
+        by_day=[(day, per_day.get(day, 0)) for day in days],
         credits_sold=credits.get(Kind.GRANT) or 0,
         credits_captured=credits.get(Kind.CAPTURE) or 0,
         credits_refunded=credits.get(Kind.REFUND) or 0,
         credits_clawed_back=credits.get(Kind.CLAWBACK) or 0,
-        active_teams=totals.active_teams,
-        active_users=totals.active_users,
-        repeat_users=totals.repeat_users,
+        active_teams=active_teams,
+        active_users=active_users,
+        repeat_users=repeat_users,
     )

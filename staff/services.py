@@ -7,15 +7,26 @@ without its log line, nor a log line for a refund that rolled back.
 
 from __future__ import annotations
 
+from datetime import UTC, date
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound
 from credits import services as credits_services
 from headshots import services as headshots_services
-from staff.models import AuditAction, AuditLog, SiteSettings
+from staff import selectors
+from staff.models import (
+    AuditAction,
+    AuditLog,
+    MetricsDay,
+    MetricsDayTiming,
+    MetricsDayUser,
+    MetricsDirtyDay,
+    SiteSettings,
+)
 from staff.selectors import (
     SITE_SETTINGS_FIELDS,
     site_settings,
@@ -219,3 +230,89 @@ def site_settings_get_or_create(*, actor) -> SiteSettings:
     site_settings_clear_cache()
     transaction.on_commit(site_settings_clear_cache)
     return row
+
+
+# --- analytics rollups --------------------------------------------------------------------------
+
+ROLLUP_DAYS_PER_TRANSACTION = 31
+# Serialises refreshes (two beat runs, a manual one): pg_advisory_xact_lock's key.
+ROLLUP_LOCK_KEY = 0x57AF_0001
+
+
+def metrics_rollups_refresh() -> int:
+    """Build the rollup of every closed UTC day (before today) marked dirty; return how many.
+
+    A day is marked by the triggers of migration 0003 whenever a row its figures read changes
+    (and every day that had rows when they were installed), so this builds new days and
+    rebuilds changed ones, and nothing else. PostgreSQL only: elsewhere the report never
+    reads rollups. Run by the `staff.metrics_rollups_refresh` beat task; safe to run at any
+    time and concurrently with writers and with itself.
+    """
+    if connection.vendor != "postgresql":
+        return 0
+    today = timezone.now().astimezone(UTC).date()
+    days = list(
+        MetricsDirtyDay.objects.filter(day__lt=today).order_by("day").values_list("day", flat=True)
+    )
+    for first in range(0, len(days), ROLLUP_DAYS_PER_TRANSACTION):
+        metrics_days_build(days=days[first : first + ROLLUP_DAYS_PER_TRANSACTION])
+    return len(days)
+
+
+@transaction.atomic
+def metrics_days_build(*, days: list[date]) -> list[MetricsDay]:
+    """(Re)build the rollups of these closed UTC days from their rows.
+
+    The days' dirty marks are deleted *before* their rows are read, in this transaction: a
+    change committed after the reads marks its day again (a writer whose mark collides with
+    a deleted one waits for this transaction, then inserts it), so no change is ever lost;
+    at worst a day is built twice. Callers pass days before today (UTC): today's rows are
+    still changing and the report always computes today from its rows.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_KEY])
+    MetricsDirtyDay.objects.filter(day__in=days).delete()
+    with timezone.override(UTC):
+        figures = selectors.metrics_days_from_rows(days=days)
+    MetricsDayUser.objects.filter(day__in=days).delete()
+    MetricsDayTiming.objects.filter(day__in=days).delete()
+    built_at = timezone.now()
+    rows = [
+        MetricsDay(
+            day=day,
+            styles={str(style_id): counters for style_id, counters in day_figures.styles.items()},
+            hours=day_figures.hours,
+            timing_buckets={str(b): n for b, n in day_figures.timing_buckets().items()},
+            images=day_figures.images,
+            renders=day_figures.renders,
+            credits_sold=day_figures.credits.get(selectors.Kind.GRANT, 0),
+            credits_captured=day_figures.credits.get(selectors.Kind.CAPTURE, 0),
+            credits_refunded=day_figures.credits.get(selectors.Kind.REFUND, 0),
+            credits_clawed_back=day_figures.credits.get(selectors.Kind.CLAWBACK, 0),
+            built_at=built_at,
+        )
+        for day, day_figures in figures.items()
+    ]
+    MetricsDay.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["day"],
+        update_fields=[f.name for f in MetricsDay._meta.concrete_fields if not f.primary_key],
+    )
+    MetricsDayUser.objects.bulk_create(
+        [
+            MetricsDayUser(day=day, user_id=user_id, team_id=team_id, generations=n)
+            for day, day_figures in figures.items()
+            for (user_id, team_id), n in day_figures.users.items()
+        ],
+        batch_size=5_000,
+    )
+    MetricsDayTiming.objects.bulk_create(
+        [
+            MetricsDayTiming(day=day, processing_ms=ms, generations=n)
+            for day, day_figures in figures.items()
+            for ms, n in day_figures.timing.items()
+        ],
+        batch_size=5_000,
+    )
+    return rows
