@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Manager
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -76,10 +77,10 @@ class ImageSerializer(serializers.Serializer):
         return files.file_url(image.thumbnail)
 
     def to_representation(self, image) -> dict:
-        return _image_answer(image)
+        return _image_answer(image, files.file_urls())
 
 
-def _image_answer(image) -> dict:
+def _image_answer(image, url) -> dict:
     """ImageSerializer's declared fields' answer, written out: a history page has 20
     generations and their images, and DRF's field-by-field walk cost more than the
     queries. tests/headshots/test_answers.py holds it equal to the fields' own answer."""
@@ -88,9 +89,9 @@ def _image_answer(image) -> dict:
         "index": image.index,
         "width": image.width,
         "height": image.height,
-        "url": files.file_url(image.image),
-        "webp_url": files.file_url(image.image_webp),
-        "thumbnail_url": files.file_url(image.thumbnail),
+        "url": url(image.image),
+        "webp_url": url(image.image_webp),
+        "thumbnail_url": url(image.thumbnail),
         "is_favorite": bool(image.is_favorite),
         "engine": str(image.engine),
         "model": str(image.model_name),
@@ -99,6 +100,15 @@ def _image_answer(image) -> dict:
         "seed": image.seed,
         "credits": image.credits,
     }
+
+
+class _GenerationList(serializers.ListSerializer):
+    """A page of generations: one file-URL maker for all of their images."""
+
+    def to_representation(self, data) -> list[dict]:
+        rows = data.all() if isinstance(data, Manager) else data
+        url = files.file_urls()
+        return [_generation_answer(generation, url) for generation in rows]
 
 
 class GenerationSerializer(serializers.Serializer):
@@ -126,38 +136,51 @@ class GenerationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 
+    class Meta:
+        list_serializer_class = _GenerationList
+
     def get_original_available(self, generation) -> bool:
-        return bool(generation.source) and generation.source_deleted_at is None
+        return _original_available(generation)
 
     def to_representation(self, generation) -> dict:
-        """The declared fields' answer, written out (see ImageSerializer); the columns it
+        """The declared fields' answer, written out (see _image_answer); the columns it
         reads are selectors.ANSWER_GENERATION_FIELDS and ANSWER_IMAGE_FIELDS."""
-        style = generation.style
-        return {
-            "id": generation.id,
-            "team_id": generation.team_id,
-            "style": str(style.slug),
-            "style_name": str(style.name),
-            "aspect_ratio": str(generation.aspect_ratio),
-            "quality": str(generation.quality),
-            "batch_size": generation.batch_size,
-            "status": str(generation.status),
-            "progress": generation.progress,
-            "credits_held": generation.credits_held,
-            "credits_used": generation.credits_used,
-            "credits_refunded": generation.credits_refunded,
-            "engine": str(generation.engine),
-            "processing_ms": generation.processing_ms,
-            "error_code": str(generation.error_code),
-            "error_message": str(generation.error_message),
-            "retry_count": generation.retry_count,
-            "is_favorite": bool(generation.is_favorite),
-            "inspection": generation.inspection,
-            "original_available": self.get_original_available(generation),
-            "images": [_image_answer(row) for row in generation.images.all()],
-            "created_at": _DATETIME.to_representation(generation.created_at),
-            "finished_at": _DATETIME.to_representation(generation.finished_at),
-        }
+        return _generation_answer(generation, files.file_urls())
+
+
+def _original_available(generation) -> bool:
+    return bool(generation.source) and generation.source_deleted_at is None
+
+
+def _generation_answer(generation, url) -> dict:
+    """GenerationSerializer's declared fields' answer, written out; `url` is a
+    `files.file_urls()` shared by the page."""
+    style = generation.style
+    return {
+        "id": generation.id,
+        "team_id": generation.team_id,
+        "style": str(style.slug),
+        "style_name": str(style.name),
+        "aspect_ratio": str(generation.aspect_ratio),
+        "quality": str(generation.quality),
+        "batch_size": generation.batch_size,
+        "status": str(generation.status),
+        "progress": generation.progress,
+        "credits_held": generation.credits_held,
+        "credits_used": generation.credits_used,
+        "credits_refunded": generation.credits_refunded,
+        "engine": str(generation.engine),
+        "processing_ms": generation.processing_ms,
+        "error_code": str(generation.error_code),
+        "error_message": str(generation.error_message),
+        "retry_count": generation.retry_count,
+        "is_favorite": bool(generation.is_favorite),
+        "inspection": generation.inspection,
+        "original_available": _original_available(generation),
+        "images": [_image_answer(row, url) for row in generation.images.all()],
+        "created_at": _DATETIME.to_representation(generation.created_at),
+        "finished_at": _DATETIME.to_representation(generation.finished_at),
+    }
 
 
 class HeadshotConfigApi(APIView):

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import threading
 import zlib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core import signing
@@ -84,19 +85,37 @@ def _url_parts() -> tuple[str, str]:
     return cached[1]
 
 
+def _encode(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).rstrip(b"=").decode()
+
+
 def file_token(name: str) -> str:
     """A signed, expiring token for one stored file name (URL-safe: base64 and ':')."""
-    encoded = base64.urlsafe_b64encode(name.encode()).rstrip(b"=").decode()
-    return _signer().sign(encoded)
+    return _signer().sign(_encode(name))
+
+
+def file_urls() -> Callable[[FieldFile | None], str | None]:
+    """`file_url` for many files at once (a page's images): the storage, the URL around
+    the token, the signer and the timestamp are resolved once, not once a file. The
+    tokens are those `file_token` makes in the same second; make one per answer, not per
+    process (their hour starts here)."""
+    if not _is_local():
+        return lambda field: field.url if field else None  # django-storages presigns
+    before, after = _url_parts()
+    signer = _signer()
+    stamp = f"{signer.sep}{signer.timestamp()}"
+
+    def url(field: FieldFile | None) -> str | None:
+        if not field:
+            return None
+        value = _encode(field.name) + stamp
+        return f"{before}{value}{signer.sep}{signer.signature(value)}{after}"
+
+    return url
 
 
 def file_url(field: FieldFile | None) -> str | None:
-    if not field:
-        return None
-    if not _is_local():
-        return field.url  # django-storages presigns with querystring_auth
-    before, after = _url_parts()
-    return before + file_token(field.name) + after
+    return file_urls()(field)
 
 
 def file_name_from_token(token: str) -> str | None:

@@ -29,6 +29,9 @@ class _FieldGeneration(GenerationSerializer):
     images = _FieldImage(many=True)
     to_representation = serializers.Serializer.to_representation
 
+    class Meta:
+        list_serializer_class = serializers.ListSerializer  # DRF's own, item by item
+
 
 @pytest.fixture
 def frozen_clock(monkeypatch):

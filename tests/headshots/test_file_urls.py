@@ -132,3 +132,15 @@ def test_the_url_follows_the_script_prefix_like_reverse(image):
     finally:
         set_script_prefix("/")
     assert files.file_url(image.image).startswith("/headshots/file/")
+
+
+def test_a_pages_url_maker_makes_the_tokens_file_token_makes(monkeypatch, media, member):
+    """files.file_urls() resolves the prefix, signer and second once for a whole page."""
+    images = list(finished_generation(member, n_images=3).images.order_by("index"))
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    url = files.file_urls()
+    for image in images:
+        for field in (image.image, image.thumbnail):
+            assert url(field) == reverse("headshots:file", args=[files.file_token(field.name)])
+    assert url(images[0].image_webp) is None  # an empty file field has no URL
