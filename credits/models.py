@@ -134,10 +134,10 @@ class Transaction(models.Model):
 
 class Entry(models.Model):
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    # No index of its own: (account, transaction) below serves every read by account.
-    account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
-    )
+    # (account, transaction) below would serve every read by account, but with this one
+    # gone the planner reads a member's history by a bitmap scan of that index, which
+    # tests/common/test_growth_plans.py does not accept yet: kept until it does.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     amount = models.BigIntegerField()
 
     class Meta:

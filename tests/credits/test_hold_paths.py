@@ -422,6 +422,7 @@ HOLD_WRITES_INDEXES = {
     "credits_entry": {
         "credits_entry_pkey",
         "credits_entry_acct_tx",  # history_for_user, every read by account
+        "credits_entry_account_id_ad37aeb9",  # redundant with acct_tx; see credits.models
         "credits_entry_transaction_id_8e5765f0",  # a transaction's entries
     },
     "credits_hold": {
