@@ -238,8 +238,9 @@ def test_query_counts_with_and_without_rollups(people, staff_user):
     services.metrics_rollups_refresh()
     # every day stored: marks, rollups, people, the p95's band, style names
     assert _query_count() == (5 if pg else 7)
+    # every row's processing_ms is 1000 (above): this really changes one day's figures
     HeadshotGeneration.objects.filter(pk=HeadshotGeneration.objects.first().pk).update(
-        status=Status.FAILED
+        processing_ms=2000
     )
     # one day changed: it is computed from the rows beside the stored ones
     assert _query_count() == (11 if pg else 7)
