@@ -223,6 +223,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "headshots-reconcile": {"task": "headshots.reconcile", "schedule": 60.0},
     # Originals are kept only for the retention window (privacy promise on every page).
     "headshots-cleanup": {"task": "headshots.cleanup_originals", "schedule": 300.0},
+    # Staff metrics read closed days from rollups; unbuilt or changed days are computed
+    # from the rows (exact either way), so this only bounds how many days that is.
+    "staff-metrics-rollups": {"task": "staff.metrics_rollups_refresh", "schedule": 600.0},
 }
 
 REST_FRAMEWORK = {
