@@ -76,3 +76,18 @@ def finished_generation(
         image.thumbnail.save(f"{index}-t.jpg", ContentFile(picture.getvalue()), save=False)
         image.save()
     return generation
+
+
+def team_member(*, credits: int = 0) -> User:
+    """A member of a new team holding `credits` (granted through the ledger); `user.team`
+    is that team."""
+    from credits import services as credits_services
+
+    team = TeamFactory()
+    user = MembershipFactory(team=team).user
+    if credits:
+        credits_services.credits_grant(
+            team_id=team.id, user_id=user.id, amount=credits, category="purchase", key="g"
+        )
+    user.team = team
+    return user

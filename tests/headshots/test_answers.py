@@ -14,7 +14,7 @@ from headshots import selectors
 from headshots.apis import GenerationSerializer, ImageSerializer
 from headshots.models import GeneratedImage, Status
 from tests.conftest import client_for
-from tests.factories import MembershipFactory, TeamFactory, finished_generation
+from tests.factories import finished_generation, team_member
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +42,7 @@ def frozen_clock(monkeypatch):
 
 @pytest.fixture
 def member(db):
-    user = MembershipFactory(team=TeamFactory()).user
-    user.team = user.memberships.first().team
-    return user
+    return team_member()
 
 
 @pytest.fixture

@@ -7,24 +7,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from credits import selectors as credits_selectors
-from credits import services as credits_services
 from headshots import services
 from headshots.models import HeadshotGeneration, HeadshotStyle, Status
 from tests.conftest import client_for
-from tests.factories import MembershipFactory, TeamFactory, UserFactory, finished_generation
+from tests.factories import (
+    MembershipFactory,
+    TeamFactory,
+    UserFactory,
+    finished_generation,
+    team_member,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def member(db):
-    team = TeamFactory()
-    user = MembershipFactory(team=team).user
-    credits_services.credits_grant(
-        team_id=team.id, user_id=user.id, amount=100, category="purchase", key="g"
-    )
-    user.team = team
-    return user
+    return team_member(credits=100)
 
 
 def _post_photo(client, photo, **fields):

@@ -7,24 +7,17 @@ import pytest
 from PIL import Image
 
 from credits import selectors as credits_selectors
-from credits import services as credits_services
 from headshots import services
 from headshots.models import HeadshotGeneration
 from tests.conftest import client_for
-from tests.factories import MembershipFactory, TeamFactory
+from tests.factories import team_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def member(db):
-    team = TeamFactory()
-    user = MembershipFactory(team=team).user
-    credits_services.credits_grant(
-        team_id=team.id, user_id=user.id, amount=50, category="purchase", key="g"
-    )
-    user.team = team
-    return user
+    return team_member(credits=50)
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,14 @@ from django.urls import reverse, set_script_prefix
 
 from headshots import files
 from tests.conftest import client_for
-from tests.factories import MembershipFactory, TeamFactory, finished_generation
+from tests.factories import finished_generation, team_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def member(db):
-    user = MembershipFactory(team=TeamFactory()).user
-    user.team = user.memberships.first().team
-    return user
+    return team_member()
 
 
 @pytest.fixture

@@ -14,20 +14,14 @@ from credits import services as credits_services
 from headshots import engine, services
 from headshots.models import GeneratedImage, HeadshotGeneration, Status
 from headshots.pricing import headshot_price
-from tests.factories import MembershipFactory, TeamFactory
+from tests.factories import team_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def member(db):
-    team = TeamFactory()
-    user = MembershipFactory(team=team).user
-    credits_services.credits_grant(
-        team_id=team.id, user_id=user.id, amount=40, category="purchase", key="g"
-    )
-    user.team = team
-    return user
+    return team_member(credits=40)
 
 
 def balance(user):

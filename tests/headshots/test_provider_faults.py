@@ -10,10 +10,9 @@ from PIL import Image
 
 import generation
 from credits import selectors as credits_selectors
-from credits import services as credits_services
 from headshots import engine, services
 from headshots.models import Status
-from tests.factories import MembershipFactory, TeamFactory
+from tests.factories import team_member
 from tests.generation.fake_providers import FakeProvider, Reply
 
 pytestmark = pytest.mark.django_db
@@ -49,13 +48,7 @@ def fake_openai(monkeypatch):
 
 @pytest.fixture
 def member(db):
-    team = TeamFactory()
-    user = MembershipFactory(team=team).user
-    credits_services.credits_grant(
-        team_id=team.id, user_id=user.id, amount=20, category="purchase", key="g"
-    )
-    user.team = team
-    return user
+    return team_member(credits=20)
 
 
 def _run(member, photo: bytes):
