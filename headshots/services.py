@@ -169,37 +169,14 @@ def headshot_submit(
     batch_size: int,
     photo=None,
     idempotency_key: str | None = None,
+    batch_id: uuid.UUID | None = None,
 ) -> tuple[HeadshotGeneration, bool]:
     """Inspect the photo, hold the credits, queue the job. Returns (generation, created).
 
     Nothing is charged or stored when any check fails. The same idempotency key with the
     same request returns the first generation; with a different request it is a 409.
+    `photo` is the uploaded file (or, from a batch, the `_Photo` already read).
     """
-    return _submit(
-        user=user,
-        team_id=team_id,
-        style_slug=style_slug,
-        aspect_ratio=aspect_ratio,
-        quality=quality,
-        batch_size=batch_size,
-        photo=photo,
-        idempotency_key=idempotency_key,
-    )
-
-
-def _submit(
-    *,
-    user,
-    team_id: int | None,
-    style_slug: str,
-    aspect_ratio: str,
-    quality: str,
-    batch_size: int,
-    idempotency_key: str | None,
-    photo=None,
-    upload: _Photo | None = None,
-    batch_id: uuid.UUID | None = None,
-) -> tuple[HeadshotGeneration, bool]:
     idempotency_key = storable_key(idempotency_key)
     estimate = headshot_estimate(
         user=user,
@@ -210,7 +187,7 @@ def _submit(
         batch_size=batch_size,
     )
     team = headshot_team(user, team_id)
-    upload = upload or _Photo(_read_upload(photo))
+    upload = photo if isinstance(photo, _Photo) else _Photo(_read_upload(photo))
     fingerprint = _fingerprint(
         team.id, style_slug, aspect_ratio, quality, batch_size, upload.digest
     )
@@ -313,14 +290,14 @@ def headshot_submit_batch(
     batch_id = uuid.uuid4()
     with transaction.atomic():
         return [
-            _submit(
+            headshot_submit(
                 user=user,
                 team_id=team_id,
                 style_slug=slug,
                 aspect_ratio=aspect_ratio,
                 quality=quality,
                 batch_size=batch_size,
-                upload=upload,
+                photo=upload,
                 idempotency_key=f"{idempotency_key}:{slug}" if idempotency_key else None,
                 batch_id=batch_id,
             )[0]
