@@ -145,3 +145,21 @@ def test_analysis_copy_is_reduced_and_knows_the_full_upright_size() -> None:
     small, full = load_for_analysis(buffer.getvalue(), 1440)
     assert full == (2000, 3000)
     assert 1440 <= max(small.size) < 3000 and small.height > small.width
+
+
+def test_damaged_jpegs_are_refused_cleanly_never_with_another_error() -> None:
+    import random
+
+    upload = _phone_jpeg()
+    rng = random.Random(7)
+    for _ in range(150):
+        damaged = bytearray(upload)
+        for _ in range(rng.randint(1, 8)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            damaged = damaged[: rng.randrange(len(damaged))]
+        try:
+            kept = keep_as_jpeg(bytes(damaged))
+        except BadImage:
+            continue
+        assert Image.open(io.BytesIO(kept)).format == "JPEG"
