@@ -73,8 +73,11 @@ class _CacheCalls:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sql", action="store_true", help="print each endpoint's queries")
-    parser.add_argument("--cprofile", choices=["status", "history", "config"], default=None)
+    parser.add_argument(
+        "--cprofile", choices=["floor", "api floor", "status", "history", "config"], default=None
+    )
     parser.add_argument("-n", type=int, default=300, help="requests per measurement")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
     options = parser.parse_args()
 
     setup_test_environment()
@@ -123,7 +126,7 @@ def main() -> None:
                     get(path)
                 profile.disable()
                 out = io.StringIO()
-                pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(50)
+                pstats.Stats(profile, stream=out).sort_stats(options.sort).print_stats(50)
                 print(out.getvalue())
         _parts(rows)
     finally:
