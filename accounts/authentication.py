@@ -4,11 +4,20 @@ from allauth.headless import app_settings as headless_settings
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
 from allauth.headless.tokens.strategies.sessions import SessionTokenStrategy
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user,
+    load_backend,
+)
+from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from accounts.selectors import user_for_session
 from teams.permissions import api_key_scope_check
 from teams.selectors import team_api_key_authenticate
 from teams.services import team_api_key_touch
@@ -37,15 +46,46 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
         # The one load: a missing or expired session comes back empty with no key.
         if session.get(SESSION_KEY) is None or not session.session_key:
             return None
-        carrier = HttpRequest()
-        carrier.session = session
-        user = get_user(carrier)  # the user query, the backend's is_active and the hash check
-        if not user.is_authenticated:
+        user = _session_user(session)
+        if user is None or not user.is_authenticated:
             return None
         return user, session
 
     def authenticate_header(self, request) -> str:
         return 'X-Session-Token realm="api"'
+
+
+def _session_user(session):
+    """Django's `get_user` for a loaded session. Its common case (a model backend, the
+    user found, allowed in, the session hash equal to the user's) reads the user with
+    a compiled query; anything else (no such backend or user, a hash made with a
+    fallback secret, a changed password) is left to `get_user` itself, which also
+    rotates or flushes the session as it should."""
+    try:
+        user_id = int(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+        session_hash = session[HASH_SESSION_KEY]
+    except (KeyError, TypeError, ValueError):
+        return _django_get_user(session)
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return _django_get_user(session)
+    backend = load_backend(backend_path)
+    if type(backend).get_user is not ModelBackend.get_user:
+        return _django_get_user(session)
+    user = user_for_session(user_id=user_id)
+    if user is None or not backend.user_can_authenticate(user):
+        return None
+    if isinstance(session_hash, str) and constant_time_compare(
+        session_hash, user.get_session_auth_hash()
+    ):
+        return user
+    return _django_get_user(session)
+
+
+def _django_get_user(session):
+    carrier = HttpRequest()
+    carrier.session = session
+    return get_user(carrier)
 
 
 class TeamApiKeyAuthentication(BaseAuthentication):

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.compiled import CompiledQuery
 from credits import selectors as credits_selectors
 from headshots import selectors as headshots_selectors
 from teams import selectors as teams_selectors
 from teams.models import Membership
+
+from .models import User
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,12 @@ def user_summary(*, user) -> UserSummary:
         credits_spent=credits_selectors.spent_by_user(user_id=user.id),
         headshots_generated=headshots_selectors.headshots_generated(user=user),
     )
+
+
+# Every API call reads the user its session names: compiled once (common.compiled).
+_SESSION_USER = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id), "user_id")
+
+
+def user_for_session(*, user_id: int) -> User | None:
+    """The user a login session names, active or not (the auth backend decides)."""
+    return _SESSION_USER.first(user_id=user_id)

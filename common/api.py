@@ -12,10 +12,10 @@ from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import MAX_ID, ApplicationError
+from common.throttling import UserRateThrottle
 
 
 def _flatten(detail: Any) -> str:

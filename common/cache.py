@@ -17,14 +17,33 @@ one cache object per thread anyway (`django.core.cache.caches` is thread-local).
 
 from __future__ import annotations
 
+import secrets
+
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+
+# A sliding-window log in one sorted set a key: forget hits older than the window, and
+# count this one if fewer than the limit remain. One round trip, and atomic, so parallel
+# requests of one caller cannot both read the same count (DRF's cache get + set can).
+# Allowed: nil. Refused: the seconds until the oldest counted hit leaves the window.
+_RATE_HIT = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+  return false
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(tonumber(oldest[2]) + window - now)
+"""
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._rate_scripts = {}
 
     def get_client(self, key=None, *, write=False):
         # The same server as Django picks (writes: the first; reads: any other when there
@@ -40,6 +59,15 @@ class RedisCacheClient(DjangoRedisCacheClient):
             client = self._clients[index] = self._client(connection_pool=self._pools[index])
         return client
 
+    def rate_hit(self, key: str, *, limit: int, window: float, now: float) -> float | None:
+        client = self.get_client(key, write=True)
+        script = self._rate_scripts.get(id(client))
+        if script is None:
+            script = self._rate_scripts[id(client)] = client.register_script(_RATE_HIT)
+        member = f"{now:.6f}:{secrets.token_hex(4)}"
+        wait = script(keys=[key], args=[repr(now), repr(window), limit, member])
+        return None if wait is None else max(0.0, float(wait))
+
 
 class RedisCache(DjangoRedisCache):
     """`django.core.cache.backends.redis.RedisCache` with a kept client: same LOCATION,
@@ -48,3 +76,12 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def rate_hit(self, key: str, *, limit: int, window: float, now: float) -> float | None:
+        """Count a request against `limit` per trailing `window` seconds (the API's
+        throttles): None if it is allowed, else the seconds until one more would be."""
+        # A name of its own: DRF's count for the same caller is a pickled list (a sorted
+        # set under its key would fail the other code during a deploy).
+        return self._cache.rate_hit(
+            self.make_and_validate_key(f"rate-window:{key}"), limit=limit, window=window, now=now
+        )

@@ -98,6 +98,16 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # off behind a transaction-pooling PgBouncer older than 1.21 (it cannot keep them).
 CREDITS_PREPARED_STATEMENTS = env.bool("CREDITS_PREPARED_STATEMENTS", default=True)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # Server-side parameters, so psycopg prepares a query shape after its fifth run on a
+    # connection: PostgreSQL then skips parsing and planning the ORM's repeated reads
+    # (the API's auth, status and history queries). Off behind a transaction-pooling
+    # PgBouncer older than 1.21, like CREDITS_PREPARED_STATEMENTS.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Let a web process and a worker process share one SQLite file without "locked".
@@ -246,8 +256,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
     # Per user and per IP; a throttled call gets 429 with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "common.throttling.AnonRateThrottle",
+        "common.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),

@@ -114,3 +114,28 @@ def test_a_custom_token_strategy_keeps_allauths_own_lookup(settings):
     user, _ = _authenticate(token)
     assert user.email == "token@example.com"
     assert _CustomStrategy.lookups == [token]
+
+
+def test_a_session_signed_with_a_retired_secret_still_authenticates(settings):
+    """The compiled fast path only takes a hash equal to the current one; a hash made with
+    a key now in SECRET_KEY_FALLBACKS goes through Django's get_user, which accepts it."""
+    token = _token()
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    user, _ = _authenticate(token)
+    assert user.email == "token@example.com"
+
+
+def test_a_session_naming_a_backend_no_longer_configured_is_refused(settings):
+    token = _token()
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.RemoteUserBackend"]
+    assert _authenticate(token) is None
+    assert _me(token).status_code == 401
+
+
+def test_a_session_whose_user_is_gone_is_refused(monkeypatch):
+    token = _token()
+    # Users are never deleted while the ledger holds their account (PROTECT); a
+    # user_for_session that finds no row is what a deleted one would look like.
+    monkeypatch.setattr("accounts.authentication.user_for_session", lambda user_id: None)
+    assert _authenticate(token) is None

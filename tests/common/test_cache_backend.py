@@ -5,44 +5,13 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-import redis
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
-from common.cache import RedisCache
-from tests.conftest import REQUIRE_SERVICES
 from tests.threads import race
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _redis_url() -> str:
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    url = broker if broker.startswith("redis") else "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_timeout=2).ping()
-    except redis.ConnectionError:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"Redis is required in CI but not reachable at {url}")
-        pytest.skip(f"needs Redis at {url}")
-    return url
-
-
-@pytest.fixture
-def redis_caches():
-    """Ours and Django's on the same server and a key prefix of this test's own (the
-    database is shared: only this prefix is deleted afterwards)."""
-    url = _redis_url()
-    prefix = f"test-cache-{uuid.uuid4().hex[:12]}"
-    params = {"KEY_PREFIX": prefix, "TIMEOUT": 60}
-    ours, django = RedisCache(url, params), DjangoRedisCache(url, params)
-    yield ours, django
-    raw = redis.Redis.from_url(url)
-    for key in raw.scan_iter(match=f"{prefix}:*"):
-        raw.delete(key)
 
 
 def _settings_caches(cache_url: str) -> dict:

@@ -2,7 +2,9 @@ import pytest
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from tests.common.conftest import redis_url
 from tests.conftest import client_for
+from tests.threads import race
 
 
 @pytest.fixture
@@ -82,3 +84,63 @@ def test_forged_x_forwarded_for_does_not_dodge_the_login_limit(api, user, settin
         for n in range(3)
     ]
     assert codes == [400, 400, 429]
+
+
+# --- the Redis count (common.cache.RedisCache.rate_hit, common.throttling) ------------
+
+
+def test_the_redis_window_allows_the_limit_then_refuses_until_the_oldest_hit_leaves(
+    redis_caches,
+):
+    cache, _ = redis_caches
+    hits = [cache.rate_hit("caller", limit=3, window=60, now=t) for t in (0.0, 1.0, 2.0)]
+    assert hits == [None, None, None]
+    assert cache.rate_hit("caller", limit=3, window=60, now=3.0) == pytest.approx(57.0)
+    assert cache.rate_hit("caller", limit=3, window=60, now=59.5) == pytest.approx(0.5)
+    assert cache.rate_hit("caller", limit=3, window=60, now=60.5) is None  # 0.0 has left
+    assert cache.rate_hit("someone-else", limit=3, window=60, now=60.5) is None
+
+
+def test_parallel_hits_of_one_caller_never_pass_the_limit(redis_caches):
+    cache, _ = redis_caches
+    results = race(16, lambda i: cache.rate_hit("busy", limit=5, window=60, now=100.0 + i / 1e3))
+    assert sum(result is None for result in results) == 5
+    assert all(result is None or result > 59 for result in results)
+
+
+def test_a_count_left_by_drfs_own_throttle_does_not_break_the_redis_one(redis_caches):
+    cache, _ = redis_caches
+    cache.set("throttle_user_1", [1.0, 2.0])  # DRF's pickled list, before a deploy
+    assert cache.rate_hit("throttle_user_1", limit=2, window=60, now=3.0) is None
+    assert cache.get("throttle_user_1") == [1.0, 2.0]
+
+
+@pytest.fixture
+def redis_default_cache(settings, redis_caches):
+    """The API's default cache on Redis (production's shape), for this test only."""
+    ours, _ = redis_caches
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "common.cache.RedisCache",
+            "LOCATION": redis_url(),
+            "KEY_PREFIX": ours.key_prefix,
+        }
+    }
+
+
+def test_signed_in_users_are_throttled_per_user_on_redis_with_retry_after(
+    user, tight_rates, redis_default_cache
+):
+    from django.core.cache import cache
+
+    assert hasattr(cache, "rate_hit")
+    client = client_for(user)
+    responses = [client.get("/api/v1/me") for _ in range(6)]
+    assert [r.status_code for r in responses] == [200] * 5 + [429]
+    assert 55 <= int(responses[-1]["Retry-After"]) <= 60
+
+
+def test_anonymous_callers_are_throttled_per_ip_on_redis(api, db, monkeypatch, redis_default_cache):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/min", "user": "5/min"})
+    codes = [api.get("/api/v1/schema/").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]

@@ -1,0 +1,84 @@
+"""common.compiled.CompiledQuery: the ORM's rows, from SQL compiled once."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from common.compiled import CompiledQuery
+from headshots.models import HeadshotGeneration
+from tests.factories import finished_generation, team_member
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance, names):
+    return {name: getattr(instance, name) for name in names}
+
+
+def test_rows_equal_the_querysets_own_with_select_related_and_deferred_columns(media):
+    user = team_member()
+    generation = finished_generation(user)
+    other = finished_generation(user, status="failed")
+
+    def build(generation_id, user_id):
+        return (
+            HeadshotGeneration.objects.filter(pk=generation_id, user_id=user_id)
+            .select_related("style")
+            .only("id", "status", "created_at", "finished_at", "style__slug", "style__name")
+        )
+
+    query = CompiledQuery(build, "generation_id", "user_id")
+    for row in (generation, other):
+        (expected,) = build(row.pk, user.pk)
+        (found,) = query.fetch(generation_id=row.pk, user_id=user.pk)
+        names = ["id", "status", "created_at", "finished_at"]
+        assert _fields(found, names) == _fields(expected, names)
+        assert found.created_at.tzinfo is not None  # the ORM's converters ran
+        assert (found.style.slug, found.style.name) == (expected.style.slug, expected.style.name)
+        assert found.get_deferred_fields() == expected.get_deferred_fields()
+
+
+def test_each_call_is_one_query_and_other_ids_find_nothing(user, django_assert_num_queries):
+    query = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id), "user_id")
+    query.first(user_id=user.pk)  # compiles
+    with django_assert_num_queries(1):
+        assert query.first(user_id=user.pk) == user
+    assert query.first(user_id=user.pk + 10_000) is None
+
+
+def test_the_sql_is_compiled_once_per_database(user):
+    built = []
+
+    def build(user_id):
+        built.append(user_id)
+        return User.objects.filter(pk=user_id)
+
+    query = CompiledQuery(build, "user_id")
+    for _ in range(3):
+        query.fetch(user_id=user.pk)
+    assert len(built) == 1
+    with CaptureQueriesContext(connection) as queries:
+        query.fetch(user_id=user.pk)
+    assert "%s" not in queries.captured_queries[0]["sql"]  # the value was bound
+
+
+def test_a_parameter_the_orm_would_change_is_refused_when_compiling():
+    # a text column turns the id into a string: it does not reach the SQL unchanged
+    query = CompiledQuery(lambda user_id: User.objects.filter(email=user_id), "user_id")
+    with pytest.raises(ValueError, match="did not reach the SQL"):
+        query.fetch(user_id=1)
+
+
+def test_only_int_ids_are_accepted(user):
+    query = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id), "user_id")
+    with pytest.raises(TypeError):
+        query.fetch(user_id=str(user.pk))
+
+
+def test_prefetching_is_refused():
+    query = CompiledQuery(
+        lambda user_id: User.objects.filter(pk=user_id).prefetch_related("groups"), "user_id"
+    )
+    with pytest.raises(ValueError, match="plain rows"):
+        query.fetch(user_id=1)
