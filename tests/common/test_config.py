@@ -31,3 +31,23 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     out = capsys.readouterr().out
     assert "admin@example.com" in out and "demo-password-2026" in out
     assert ledger_audit().clean
+
+
+def test_repeated_orm_reads_run_as_prepared_statements_on_postgresql(db):
+    """DATABASE_PREPARED_STATEMENTS (on by default): PostgreSQL plans a repeated read once."""
+    from django.db import connection
+
+    from accounts.models import User
+    from tests.conftest import needs_postgres
+
+    needs_postgres()
+    shape = 'FROM "accounts_user" WHERE "accounts_user"."email" ='
+    for n in range(6):
+        User.objects.filter(email=f"nobody-{n}@example.com").first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{shape}%"],
+        )
+        (prepared,) = cursor.fetchone()
+    assert prepared == 1
