@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet
 
+from common.compiled import CompiledQuery
 from common.errors import Forbidden, NotFound, object_id
 from credits import selectors as credits_selectors
 from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
@@ -51,8 +52,17 @@ def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
     )
 
 
+# Read by every member call that names no team (config, estimate, submit): compiled once.
+_PERSONAL_TEAM = CompiledQuery(
+    lambda user_id: Team.objects.filter(is_personal=True, memberships__user=user_id).order_by("pk")[
+        :1
+    ],
+    "user_id",
+)
+
+
 def team_personal_for_user(*, user) -> Team | None:
-    return Team.objects.filter(is_personal=True, memberships__user=user).first()
+    return _PERSONAL_TEAM.first(user_id=user.pk)
 
 
 @dataclass(frozen=True)

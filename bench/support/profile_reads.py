@@ -162,10 +162,10 @@ def _parts(rows) -> None:
     from django.test import RequestFactory
     from rest_framework.renderers import JSONRenderer
     from rest_framework.request import Request
-    from rest_framework.throttling import UserRateThrottle
 
     from accounts.authentication import SessionTokenAuthentication
     from accounts.models import User
+    from common.throttling import UserRateThrottle
     from headshots import selectors
     from headshots.apis import GenerationSerializer
 
@@ -191,7 +191,7 @@ def _parts(rows) -> None:
     many = GenerationSerializer(page, many=True).data
     parts = {
         "auth: X-Session-Token (cache + user query)": authenticate,
-        "throttle: per user (cache get + set)": throttle,
+        "throttle: per user (the API's own)": throttle,
         "cache: one get": lambda: cache.get("nothing"),
         f"status: {get_one.__name__} (2 queries)": lambda: get_one(
             user=user, generation_id=generation_id
