@@ -11,8 +11,11 @@ capacity; half of it is "the load the floor holds at 50% CPU". Each read is meas
   - at saturation: req/s (target: ours at least 60% of the floor's, ratio <= 1.67), and
   - at half its own saturated rate: p95 (not a target; latency when not overloaded).
 The server's CPU (gunicorn master + workers, share of the machine's cores) at the paced
-load is printed so "50%" can be checked. A third floor, an authenticated DRF view that does
-nothing (bench/support/floor_urls.py), shows what any API call pays before its own work.
+load is printed so "50%" can be checked. Two more floors show where a read's cost lies
+(bench/support/floor_urls.py): the I/O floor, a plain view doing the least I/O any signed-in
+read needs (one cache get, one row by primary key), and the API floor, an authenticated DRF
+view that does nothing, which is what every API call pays before its own work. Each read is
+also shown against the API floor (the target the team was asked to adopt).
 Submit runs one connection at a time (a member
 submitting; one of the two workers busy): p95 target < 150 ms.
 
@@ -251,11 +254,12 @@ def measure(base: str, server: subprocess.Popen, members: Path, upload: tuple[Pa
     def run(path: str, **kwargs) -> dict[str, float]:
         return _wrk(base + path, server, members, **kwargs)
 
-    for path in ["/floor", "/floor/api", *(p for _, p in READS)]:
+    for path in ["/floor", "/floor/io", "/floor/api", *(p for _, p in READS)]:
         run(path, connections=SATURATION_CONNECTIONS, seconds=1)  # workers import lazily
     floor_max = run("/floor", connections=SATURATION_CONNECTIONS)
     load = floor_max["rps"] * LOAD_SHARE
     floor_paced = run("/floor", connections=_paced_connections(load), rate=load)
+    io_floor = run("/floor/io", connections=SATURATION_CONNECTIONS)
     api_floor = run("/floor/api", connections=SATURATION_CONNECTIONS)
     results = {}
     for label, path in READS:
@@ -286,6 +290,14 @@ def measure(base: str, server: subprocess.Popen, members: Path, upload: tuple[Pa
         higher_is_better=True,
     )
     print_row(
+        "I/O floor (1 cache get + 1 row, no framework)",
+        io_floor["rps"],
+        floor_max["rps"],
+        "req/s",
+        "reference: the I/O any signed-in read needs",
+        higher_is_better=True,
+    )
+    print_row(
         "API floor (auth+throttle, no work): req/s",
         api_floor["rps"],
         floor_max["rps"],
@@ -300,6 +312,14 @@ def measure(base: str, server: subprocess.Popen, members: Path, upload: tuple[Pa
             floor_max["rps"],
             "req/s",
             "ratio <= 1.67 (>= 60%)",
+            higher_is_better=True,
+        )
+        print_row(
+            f"{label}: req/s vs the API floor",
+            saturated["rps"],
+            api_floor["rps"],
+            "req/s",
+            "proposed: ratio <= 1.67",
             higher_is_better=True,
         )
         held = "" if paced["rps"] >= 0.95 * load else f"; held {paced['rps']:,.0f} req/s"
