@@ -152,6 +152,12 @@ def _original_available(generation) -> bool:
     return bool(generation.source) and generation.source_deleted_at is None
 
 
+def _live_images(generation):
+    """An answer row's images (selectors.ANSWER_IMAGES), else the prefetched relation."""
+    images = getattr(generation, selectors.ANSWER_IMAGES, None)
+    return generation.images.all() if images is None else images
+
+
 def _generation_answer(generation, url) -> dict:
     """GenerationSerializer's declared fields' answer, written out; `url` is a
     `files.file_urls()` shared by the page."""
@@ -177,7 +183,7 @@ def _generation_answer(generation, url) -> dict:
         "is_favorite": bool(generation.is_favorite),
         "inspection": generation.inspection,
         "original_available": _original_available(generation),
-        "images": [_image_answer(row, url) for row in generation.images.all()],
+        "images": [_image_answer(row, url) for row in _live_images(generation)],
         "created_at": _DATETIME.to_representation(generation.created_at),
         "finished_at": _DATETIME.to_representation(generation.finished_at),
     }
