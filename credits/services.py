@@ -456,11 +456,12 @@ def _execute(connection, sql: str, params: dict) -> list[tuple]:
     cursor that binds on the server and prepares each statement once per connection.
 
     Parsing and planning these CTE chains cost PostgreSQL more than running them (measured:
-    ~570 us of backend CPU a hold unprepared, ~280 us prepared), so they are prepared even
-    though Django turns automatic preparation off (`prepare_threshold=None`, for
-    transaction-pooling PgBouncers older than 1.21): the threshold is set out of reach, so
-    only statements executed with prepare=True are prepared; Django's own (client-side
-    binding) cursors never are. Behind such a pooler set CREDITS_PREPARED_STATEMENTS = False.
+    ~570 us of backend CPU a hold unprepared, ~280 us prepared), so they are prepared from
+    their first run. With DATABASE_PREPARED_STATEMENTS off, Django turns automatic
+    preparation off (`prepare_threshold=None`, for transaction-pooling PgBouncers older than
+    1.21): the threshold is then set out of reach, so only statements executed with
+    prepare=True are prepared and Django's own cursors never are. Behind such a pooler set
+    CREDITS_PREPARED_STATEMENTS = False too.
     While queries are logged (DEBUG, assertNumQueries) they run unprepared: psycopg keeps no
     text of a prepared execution for the log.
 
