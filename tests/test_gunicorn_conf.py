@@ -1,4 +1,5 @@
-"""gunicorn.conf.py: production's worker shape, and face models built at worker start."""
+"""gunicorn.conf.py and the Celery worker: production's worker shape, and the models built
+when a worker process starts."""
 
 import runpy
 from pathlib import Path
@@ -58,3 +59,12 @@ def test_a_failed_warm_up_is_logged_and_the_worker_still_starts(monkeypatch):
 def test_every_named_model_can_be_warmed(name):
     vision.models_warm((name,))
     assert name in vision._models
+
+
+def test_each_celery_worker_process_builds_the_render_models_as_it_starts(monkeypatch):
+    from celery.signals import worker_process_init
+
+    warmed = []
+    monkeypatch.setattr(vision, "models_warm", lambda names: warmed.append(names))
+    worker_process_init.send(sender=None)
+    assert warmed == [vision.RENDER_MODELS]
