@@ -10,7 +10,7 @@ than show the body cut off by a straight line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .vision import FaceLandmarks
 
@@ -39,6 +39,18 @@ class Crop:
 
     def scale_for(self, out_width: int) -> float:
         return out_width / self.width
+
+    def scaled(self, factor: float) -> Crop:
+        """The same rectangle in the pixels of a copy `factor` times the size."""
+        if factor == 1.0:
+            return self
+        return replace(
+            self,
+            x=self.x * factor,
+            y=self.y * factor,
+            width=self.width * factor,
+            height=self.height * factor,
+        )
 
 
 def plan_crop(

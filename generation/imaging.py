@@ -63,6 +63,38 @@ def load_for_analysis(data: bytes, long_side: int) -> tuple[Image.Image, tuple[i
     return upright, (height, width) if turned else (width, height)
 
 
+DCT_REDUCTIONS = (8, 4, 2, 1)  # what libjpeg decodes a JPEG at, coarsest first
+
+
+def load_reduced(
+    data: bytes, max_reduction: int, min_long_side: int = 0
+) -> tuple[Image.Image, tuple[int, int], int]:
+    """Upright RGB decoded at the coarsest of 1/8, 1/4, 1/2 or full size that is no
+    coarser than 1/`max_reduction` and keeps at least `min_long_side` on the long side;
+    the upright full size; and the reduction used. A JPEG is reduced by libjpeg itself
+    (DCT scaling, several times faster than a full decode: decoded pixel i covers
+    full-size pixels [i*r, (i+1)*r)); any other format decodes in full and answers 1."""
+    image = _open_checked(data)
+    width, height = image.size
+    reduction = next(
+        (
+            r
+            for r in DCT_REDUCTIONS
+            if r <= max_reduction and max(width, height) / r >= min_long_side
+        ),
+        1,
+    )
+    used = 1
+    if image.format in ("JPEG", "MPO") and reduction > 1:
+        drafted = image.draft("RGB", (max(1, width // reduction), max(1, height // reduction)))
+        if drafted is not None:
+            used = max(1, round(width / drafted[1][2]))
+    _decode(image)
+    upright = _upright_rgb(image)
+    turned = upright.size != image.size
+    return upright, (height, width) if turned else (width, height), used
+
+
 def keep_as_jpeg(data: bytes, *, decoded: bool = False, quality: int = 92) -> bytes:
     """The upload as we keep it: upright RGB JPEG with no EXIF (GPS) or other metadata.
     An upright RGB JPEG keeps its own pixels byte for byte (metadata cut out, checked

@@ -22,9 +22,10 @@ from PIL import Image
 from . import backdrops, grading, matting, retouch
 from .errors import NoFace
 from .framing import EYE_LINE, MAX_ZOOM, Crop, plan_crop
-from .imaging import encode_image, load_image
+from .imaging import DCT_REDUCTIONS, encode_image, load_reduced
 from .interface import OUTPUT_FORMATS, Availability, RenderedImage, RenderRequest, StyleSpec
 from .vision import (
+    ANALYSIS_LONG_SIDE,
     SEGMENT_LONG_SIDE,
     FaceAnalysis,
     FaceLandmarks,
@@ -106,13 +107,38 @@ def variation_for(index: int, seed: int) -> Variation:
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """A decoded source and what the models found in it (reused across a batch)."""
+class Decoded:
+    """The source decoded at 1/`reduction` of its full size: pixel i covers full-size
+    pixels [i*r, (i+1)*r)."""
 
     image: Image.Image
-    array: np.ndarray
-    analysis: FaceAnalysis
-    mask: np.ndarray  # person mask at the segmentation's own (downscaled) size
+    reduction: int
+
+
+class Prepared:
+    """A source and what the models found in it (reused across a batch, and by every
+    request for the same source). Positions (the analysis, every crop) are in full-size
+    pixels. The analysis ran on a reduced decode; `pixels_for` hands a frame the coarsest
+    decode that still has the frame's own resolution inside its crop, so a phone photo
+    is decoded in full only for a frame that needs that detail, and then once."""
+
+    def __init__(
+        self,
+        *,
+        source: bytes,
+        size: tuple[int, int],
+        decoded: Decoded,
+        analysis: FaceAnalysis,
+        mask: np.ndarray,
+        mask_scale: float,
+    ) -> None:
+        self.source = source
+        self.size = size  # upright full size
+        self.analysis = analysis
+        self.mask = mask  # person mask at the segmentation's own (downscaled) size
+        self.mask_scale = mask_scale  # full-size pixels per mask pixel
+        self._decodes = {decoded.reduction: decoded}
+        self._lock = threading.Lock()
 
     @property
     def landmarks(self) -> FaceLandmarks:
@@ -120,23 +146,46 @@ class Prepared:
             raise NoFace("We could not find a face in this photo.")
         return self.analysis.landmarks
 
+    def pixels_for(self, crop_height: float, out_height: int) -> Decoded:
+        """The coarsest decode with at least `out_height` pixels across `crop_height`
+        full-size pixels (the full decode when even that has fewer)."""
+        wanted = next((r for r in DCT_REDUCTIONS if crop_height / r >= out_height), 1)
+        with self._lock:
+            finer = [r for r in self._decodes if r <= wanted]
+            if finer:
+                return self._decodes[max(finer)]
+            image, _size, used = load_reduced(self.source, wanted)
+            decoded = self._decodes.setdefault(used, Decoded(image, used))
+        return decoded
+
 
 def prepare(source: bytes) -> Prepared:
-    image = load_image(source)
+    """Decode `source` reduced to about the analysis size (libjpeg's DCT scaling for a
+    JPEG, ~4x faster than a full decode of a phone photo), find the face and cut out the
+    person; the analysis comes back in full-size pixels."""
+    image, size, reduction = load_reduced(source, DCT_REDUCTIONS[0], ANALYSIS_LONG_SIDE)
     array = np.asarray(image)
-    analysis = analyse_faces(array)
+    analysis = analyse_faces(array).scaled(float(reduction))
     if analysis.landmarks is None:
         raise NoFace("We could not find a face in this photo.")
     small, factor = downscale(array, SEGMENT_LONG_SIDE)
-    mask = segment_person(array)
+    mask = segment_person(small)
+    mask_scale = factor * reduction
     # The colour check targets the model's usual error, background claimed beside the
     # neck and shoulders; above the chin it would punch holes in dark hair on a dark
     # wall, so everything down to the chin is protected.
     head = np.zeros(mask.shape, np.uint8)
-    chin_row = int(float(analysis.landmarks.chin[1]) / factor)
+    chin_row = int(float(analysis.landmarks.chin[1]) / mask_scale)
     head[: max(0, chin_row)] = 1
     mask = matting.refine_with_colour(small, mask, head.astype(np.float32))
-    return Prepared(image=image, array=array, analysis=analysis, mask=mask)
+    return Prepared(
+        source=source,
+        size=size,
+        decoded=Decoded(image, reduction),
+        analysis=analysis,
+        mask=mask,
+        mask_scale=mask_scale,
+    )
 
 
 class _PreparedCache:
@@ -182,18 +231,19 @@ class Composition:
     work_image: np.ndarray  # uint8 RGB, working size, before the final resize
     alpha: np.ndarray  # uint8 0-255 person mask, working size
     backdrop: np.ndarray  # uint8 RGB, working size
-    crop: Crop
+    crop: Crop  # in full-size source pixels
     landmarks: FaceLandmarks  # in final-frame pixels
     variation: Variation
 
 
 def _place_source(
-    prepared: Prepared, crop: Crop, size: tuple[int, int]
+    image: Image.Image, crop: Crop, size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The part of the photo inside the crop, Lanczos-resampled onto the frame; returns
-    the frame and a 0/1 map of where the photo covers it (the rest becomes backdrop)."""
+    """The part of the photo inside the crop (in `image`'s pixels), Lanczos-resampled
+    onto the frame; returns the frame and a 0/1 map of where the photo covers it (the
+    rest becomes backdrop)."""
     width, height = size
-    src_w, src_h = prepared.image.size
+    src_w, src_h = image.size
     scale = width / crop.width
     sx0, sy0 = max(0.0, crop.x), max(0.0, crop.y)
     sx1, sy1 = min(float(src_w), crop.x + crop.width), min(float(src_h), crop.y + crop.height)
@@ -206,11 +256,12 @@ def _place_source(
         return frame, inside
     if scale == 1.0 and float(crop.x).is_integer() and float(crop.y).is_integer():
         # Working at the photo's own resolution: a plain copy, no resampling at all.
-        frame[dy0:dy1, dx0:dx1] = prepared.array[
-            int(sy0) : int(sy0) + dy1 - dy0, int(sx0) : int(sx0) + dx1 - dx0
-        ]
+        left, top = int(sx0), int(sy0)
+        frame[dy0:dy1, dx0:dx1] = np.asarray(
+            image.crop((left, top, left + dx1 - dx0, top + dy1 - dy0))
+        )
     else:
-        part = prepared.image.resize(
+        part = image.resize(
             (dx1 - dx0, dy1 - dy0), Image.Resampling.LANCZOS, box=(sx0, sy0, sx1, sy1)
         )
         frame[dy0:dy1, dx0:dx1] = np.asarray(part)
@@ -243,12 +294,10 @@ def _fade_cut_edges(alpha: np.ndarray, inside: np.ndarray, padded: tuple[str, ..
     return (alpha.astype(np.float32) * ramp + 0.5).astype(np.uint8)
 
 
-def _place_mask(prepared: Prepared, crop: Crop, size: tuple[int, int]) -> np.ndarray:
-    """The coarse person mask placed on the frame at half size (the guided filter
-    solves at that size anyway)."""
+def _place_mask(mask: np.ndarray, factor: float, crop: Crop, size: tuple[int, int]) -> np.ndarray:
+    """The coarse person mask (`factor` crop pixels per mask pixel) placed on the frame
+    at half size (the guided filter solves at that size anyway)."""
     width, height = max(2, size[0] // 2), max(2, size[1] // 2)
-    mask = prepared.mask
-    factor = prepared.array.shape[1] / mask.shape[1]
     scale = width / crop.width
     matrix = np.array(
         [[factor * scale, 0.0, -crop.x * scale], [0.0, factor * scale, -crop.y * scale]],
@@ -335,23 +384,26 @@ def compose_portrait(
     variation = variation_for(variation_index, seed)
     rng = np.random.default_rng([seed, variation_index])
     landmarks = prepared.landmarks
-    crop = plan_crop(
+    planned = plan_crop(
         landmarks,
-        prepared.image.size,
+        prepared.size,
         size,
         (framing if framing is not None else style.framing) * variation.share_scale,
         x_offset=variation.x_offset + x_offset,
         max_zoom=max_zoom,
     )
-    crop, work = working_frame(crop, size)
+    decoded = prepared.pixels_for(planned.height, size[1])
+    reduction = decoded.reduction
+    # From here on the crop is in the decoded copy's pixels.
+    crop, work = working_frame(planned.scaled(1.0 / reduction), size)
     work_w = work[0]
     scale = work_w / crop.width
-    frame, inside = _place_source(prepared, crop, work)
-    coarse = _place_mask(prepared, crop, work)
+    frame, inside = _place_source(decoded.image, crop, work)
+    coarse = _place_mask(prepared.mask, prepared.mask_scale / reduction, crop, work)
     alpha = matting.refine_mask(frame, coarse, radius=max(2, round(work_w / 128)))
     if crop.padded:
         alpha = _fade_cut_edges(cv2.multiply(alpha, inside), inside, crop.padded)
-    face = landmarks.transformed(scale, -crop.x * scale, -crop.y * scale)
+    face = landmarks.transformed(scale / reduction, -crop.x * scale, -crop.y * scale)
 
     subject = frame
     strength = style.retouch if retouch_strength is None else retouch_strength
@@ -377,6 +429,7 @@ def compose_portrait(
         final = np.asarray(Image.fromarray(work_image).resize(size, Image.Resampling.LANCZOS))
     else:
         final = work_image
+    crop = crop.scaled(float(reduction))  # back in full-size pixels
     out_scale = size[0] / crop.width
     return Composition(
         image=final,
