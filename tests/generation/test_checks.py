@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -68,3 +70,28 @@ def test_sharp_photo_scores_higher_quality_than_a_blurred_copy(astronaut_png: by
 def test_quality_score_is_between_0_and_100(cat_png: bytes) -> None:
     assert 0 <= quality_score(cat_png) <= 100
     assert 0 <= quality_score(np.zeros((200, 200, 3), np.uint8)) <= 100
+
+
+def test_the_upload_is_analysed_once_for_a_whole_batch(faces: dict[str, bytes], monkeypatch):
+    from generation import checks
+
+    analysed = []
+    real = checks.analyse_faces
+    monkeypatch.setattr(checks, "_SOURCE_EMBEDDINGS", type(checks._SOURCE_EMBEDDINGS)())
+    monkeypatch.setattr(checks, "analyse_faces", lambda array: analysed.append(1) or real(array))
+    engine = ScriptedEngine([faces["obama2"], faces["obama3"]] * 2)
+    for _ in range(2):  # a batch of two images, then the same upload's next batch
+        render_checked(engine, replace(_request(faces["obama"]), count=2))
+    assert len(analysed) == 1 + 4  # the upload once, each of the four results once
+
+
+def test_the_uploads_embedding_from_a_reduced_decode_matches_the_full_decode() -> None:
+    from generation import checks
+    from generation.identity import cosine
+
+    from .test_studio_prepare import phone_photo
+
+    photo = phone_photo()
+    array = load_rgb_array(photo)
+    full = checks._embedding(array, checks.analyse_faces(array))
+    assert cosine(full, checks.source_embedding(photo)) > 0.99

@@ -20,13 +20,17 @@ from .conftest import face_photo
 PHONE_SIZE = (2400, 3000)
 
 
-@pytest.fixture(scope="module")
-def phone_jpeg() -> bytes:
+def phone_photo() -> bytes:
     """obama.jpg enlarged to a phone camera's size, as a phone would save it."""
     image = Image.open(io.BytesIO(face_photo("obama.jpg"))).convert("RGB")
     out = io.BytesIO()
     image.resize(PHONE_SIZE, Image.Resampling.LANCZOS).save(out, "JPEG", quality=92)
     return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def phone_jpeg() -> bytes:
+    return phone_photo()
 
 
 @pytest.fixture(scope="module")
