@@ -11,11 +11,12 @@ threads = 4
 
 
 def post_worker_init(worker) -> None:
-    """Build the face models when a worker starts, not in its first submit (~0.4 s). A
-    failure is logged and the worker serves anyway: the first submit builds them then."""
+    """Build the face models when a worker starts, not in its first submit (~0.4 s); the
+    worker takes no request before this returns. A failure is logged and the worker
+    serves anyway: the first submit builds them then."""
     try:
-        from generation.vision import models_warm
+        from generation.warmup import submit_models_warm
 
-        models_warm()
+        submit_models_warm()
     except Exception:
         worker.log.exception("Face models were not built at start; the first submit will.")

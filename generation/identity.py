@@ -32,6 +32,7 @@ CROP_MARGIN = (
 _net_lock = threading.Lock()
 _net = None
 _run_lock = threading.Lock()
+_ran = False  # the first forward pass sets the graph up (~0.5 s); later ones ~40 ms
 
 
 def _model_path() -> Path:
@@ -97,6 +98,14 @@ def face_embedding(image: Image.Image | np.ndarray | bytes) -> np.ndarray | None
     if analysis.landmarks is None:
         return None
     return embed_face_crop(aligned_face(array, analysis.landmarks))
+
+
+def facenet_warm() -> None:
+    """Load the FaceNet graph and run it once, unless this process already has."""
+    global _ran
+    if not _ran:
+        embed_face_crop(np.zeros((FACENET_INPUT, FACENET_INPUT, 3), np.uint8))
+        _ran = True
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
