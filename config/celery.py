@@ -17,11 +17,11 @@ logger = logging.getLogger(__name__)
 
 @worker_process_init.connect
 def warm_render_models(**kwargs) -> None:
-    """Each worker process builds the face and cut-out models as it starts, not in its
-    first render. A failure is logged; the first render builds them then."""
+    """Each worker process builds the render's models (faces, cut-out, FaceNet) as it
+    starts, not in its first render. A failure is logged; the first render builds them."""
     try:
-        from generation.vision import RENDER_MODELS, models_warm
+        from generation.warmup import render_models_warm
 
-        models_warm(RENDER_MODELS)
+        render_models_warm()
     except Exception:
         logger.exception("Render models were not built at start; the first render will.")
