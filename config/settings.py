@@ -224,6 +224,10 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_default_result
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A prefork child builds the render models before its first task (config.celery, ~1.3 s
+# alone); Celery's default 4 s to come alive is too close with several children starting
+# at once on two busy cores.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 30
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
