@@ -14,7 +14,7 @@ from PIL import Image
 
 from .errors import CheckFailed, NoFace
 from .identity import DEFAULT_IDENTITY_THRESHOLD, aligned_face, cosine, embed_face_crop
-from .imaging import DCT_REDUCTIONS, as_rgb_array, derive_seed, load_reduced
+from .imaging import as_rgb_array, derive_seed, load_for_analysis
 from .interface import Engine, RenderedImage, RenderRequest
 from .measures import exposure_score, face_crop, luminance, sharpness, sharpness_score
 from .vision import ANALYSIS_LONG_SIDE, FaceAnalysis, analyse_faces
@@ -42,7 +42,7 @@ def source_embedding(source: bytes) -> np.ndarray | None:
         if key in _SOURCE_EMBEDDINGS:
             _SOURCE_EMBEDDINGS.move_to_end(key)
             return _SOURCE_EMBEDDINGS[key]
-    image, _size, _reduction = load_reduced(source, DCT_REDUCTIONS[0], ANALYSIS_LONG_SIDE)
+    image, _size = load_for_analysis(source, ANALYSIS_LONG_SIDE)
     array = np.asarray(image)
     embedding = _embedding(array, analyse_faces(array))
     with _source_lock:

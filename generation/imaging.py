@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import math
 import warnings
 
 import numpy as np
@@ -50,17 +49,11 @@ def load_image(data: bytes) -> Image.Image:
 
 def load_for_analysis(data: bytes, long_side: int) -> tuple[Image.Image, tuple[int, int]]:
     """Upright RGB at no less than `long_side` on the long side (or the full size when it
-    is smaller), and the upright full size. A JPEG is decoded at a reduced scale by
-    libjpeg itself (DCT scaling), several times faster than a full decode."""
-    image = _open_checked(data)
-    width, height = image.size
-    if image.format in ("JPEG", "MPO") and max(width, height) > long_side:
-        scale = long_side / max(width, height)
-        image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
-    _decode(image)
-    upright = _upright_rgb(image)
-    turned = upright.size != image.size
-    return upright, (height, width) if turned else (width, height)
+    is smaller), and the upright full size: `load_reduced` at the coarsest scale that
+    keeps `long_side`, so the upload's inspection and the render's analysis see the same
+    copy of a photo."""
+    image, size, _reduction = load_reduced(data, DCT_REDUCTIONS[0], long_side)
+    return image, size
 
 
 DCT_REDUCTIONS = (8, 4, 2, 1)  # what libjpeg decodes a JPEG at, coarsest first
