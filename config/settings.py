@@ -118,6 +118,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Throttles and allauth's login rate limits count in the cache: shared Redis in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# For Django's Redis backend django-environ writes the base options of `?key_prefix=...`
+# in lower case, and Django reads only KEY_PREFIX, TIMEOUT...: lift them, or they are lost.
+for _option in ("timeout", "key_prefix", "version", "key_function"):
+    if _option in CACHES["default"]:
+        CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same backend, keeping its Redis client instead of building one a call.
     CACHES["default"]["BACKEND"] = "common.cache.RedisCache"
