@@ -2,9 +2,9 @@
 
 Nothing here makes the app cheaper than in production: bench/api_load.py runs gunicorn
 with the production shape from the environment (DEBUG off, Redis cache, PostgreSQL,
-JSON renderer only, the real middleware and throttles). Only the floor URLs, the cache
-key prefix and the Celery queue name differ: submits go to a queue no worker reads, which the benchmark
-deletes afterwards.
+JSON renderer only, the real middleware and throttles). Only the floor URLs and the Celery
+queue name differ: submits go to a queue no worker reads, which the benchmark deletes
+afterwards. (The cache's own key prefix comes in CACHE_URL, from loadkit.server_env.)
 """
 
 import os
@@ -13,6 +13,3 @@ from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "floor_urls"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BENCH_CELERY_QUEUE", "celery")
-# Keys of their own in a shared Redis (django-environ drops `?key_prefix=` for Django's
-# own Redis backend), so the benchmark can delete exactly what it wrote.
-CACHES["default"]["KEY_PREFIX"] = os.environ.get("BENCH_CACHE_PREFIX", "")  # noqa: F405

@@ -39,8 +39,8 @@ def server_env() -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",  # loopback HTTP; production terminates TLS in front
         "LOG_LEVEL": "WARNING",
-        "CACHE_URL": url,
-        "BENCH_CACHE_PREFIX": KEY_PREFIX,
+        # Keys of their own in a shared Redis, so the benchmark deletes exactly what it wrote.
+        "CACHE_URL": f"{url}{'&' if '?' in url else '?'}key_prefix={KEY_PREFIX}",
         "CELERY_BROKER_URL": url,
         "BENCH_CELERY_QUEUE": QUEUE,
     }
@@ -90,6 +90,23 @@ def use_database(suffix: str) -> str:
     connection.creation.create_test_db(verbosity=0, keepdb=True)
     call_command("flush", interactive=False, verbosity=0)
     return old_name
+
+
+def backend_cpu_seconds() -> float:
+    """CPU seconds of the default connection's PostgreSQL backend (same machine): the
+    database's share of what this process asks, which its own CPU time does not show."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def face_photo(min_bytes: int = 1_000_000) -> bytes:

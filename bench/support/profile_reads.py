@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import shutil
 import sys
@@ -38,31 +37,16 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 MEMBERS = 16  # requests rotate over them: one member would hit the per-user throttle
 
 
-def _backend_cpu() -> float:
-    """CPU seconds of this connection's PostgreSQL backend (same machine): the database's
-    share of a request, which the process's own CPU time does not show."""
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _timed(function, n: int) -> tuple[float, float, float]:
     """Wall, CPU and database CPU milliseconds a call."""
     for _ in range(min(n, 20)):
         function()
-    database = _backend_cpu()
+    database = loadkit.backend_cpu_seconds()
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         function()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return wall / n * 1000, cpu / n * 1000, (_backend_cpu() - database) / n * 1000
+    return wall / n * 1000, cpu / n * 1000, (loadkit.backend_cpu_seconds() - database) / n * 1000
 
 
 class _CacheCalls:
