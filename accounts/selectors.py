@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from common.compiled import CompiledQuery
 from credits import selectors as credits_selectors
 from headshots import selectors as headshots_selectors
 from teams import selectors as teams_selectors
-from teams.models import Membership
 
 from .models import User
+
+if TYPE_CHECKING:
+    from teams.models import Membership
 
 
 @dataclass(frozen=True)

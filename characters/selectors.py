@@ -22,7 +22,7 @@ from characters.models import (
 )
 from common.errors import NotFound
 from staff.selectors import site_settings
-from teams.models import Membership, Role
+from teams import selectors as teams_selectors
 
 RUNNING = (Status.QUEUED, Status.PROCESSING)
 
@@ -133,13 +133,9 @@ def version_last_viewed(*, user, character: Character) -> CharacterImageVersion 
     return view.version if view is not None else active_version(character)
 
 
-def is_team_admin(*, user, team_id: int) -> bool:
-    return Membership.objects.filter(team_id=team_id, user=user, role=Role.ADMIN).exists()
-
-
 def can_delete(*, user, owner_id: int | None, team_id: int) -> bool:
     """Projects, characters and versions: their creator or a team admin."""
-    return (owner_id is not None and owner_id == user.id) or is_team_admin(
+    return (owner_id is not None and owner_id == user.id) or teams_selectors.is_team_admin(
         user=user, team_id=team_id
     )
 

@@ -119,7 +119,7 @@ def _studio_context(request: HttpRequest, character_id: int, **extra) -> dict:
         "can_delete_character": selectors.can_delete(
             user=request.user, owner_id=character.created_by_id, team_id=team_id
         ),
-        "is_admin": selectors.is_team_admin(user=request.user, team_id=team_id),
+        "is_admin": teams_selectors.is_team_admin(user=request.user, team_id=team_id),
         "submit_token": uuid.uuid4().hex,
         "form": {},
         "modal_open": False,

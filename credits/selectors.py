@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
+from common.periods import Spans, within
 from credits.models import (
     Account,
     AccountKind,
@@ -176,3 +177,24 @@ def held_for_member(*, team_id: int, user_id: int) -> int:
     return Hold.objects.filter(
         account__kind=AccountKind.MEMBER, account__team_id=team_id, account__user_id=user_id
     ).aggregate(total=Coalesce(Sum(F("amount") - F("captured") - F("released")), 0))["total"]
+
+
+# The staff report's credits: each movement's positive legs (the member's grant, spend's
+# capture, the member's refund, purchases' clawback); grants only when sold.
+_REPORTED_ENTRIES = Q(amount__gt=0) & (
+    Q(transaction__kind=Kind.GRANT, transaction__category=Category.PURCHASE)
+    | Q(transaction__kind__in=[Kind.CAPTURE, Kind.REFUND, Kind.CLAWBACK])
+)
+
+
+def credits_reported(*, spans: Spans, by_day: bool) -> list[dict]:
+    """Credits sold, captured, refunded and clawed back within the spans: rows of `kind`,
+    `total` (and `day`, in the current time zone, when `by_day`). One query."""
+    day = ["day"] if by_day else []
+    return list(
+        Entry.objects.filter(_REPORTED_ENTRIES, within(spans, "transaction__created_at"))
+        .annotate(day=TruncDate("transaction__created_at"), kind=F("transaction__kind"))
+        .values(*day, "kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )

@@ -7,16 +7,21 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour, TruncDate
 
 from common.compiled import CompiledQuery
 from common.errors import NotFound, object_id
+from common.periods import Spans, within
 from headshots.models import (
     GeneratedImage,
     HeadshotGeneration,
     HeadshotStyle,
+    Status,
     TeamStylePolicy,
 )
+
+__all__ = ["Status"]  # what the staff report counts by
 
 
 def styles_active() -> QuerySet[HeadshotStyle]:
@@ -326,3 +331,69 @@ def image_shared(*, image_id: int) -> GeneratedImage | None:
         .filter(pk=image_id, deleted_at__isnull=True, generation__deleted_at__isnull=True)
         .first()
     )
+
+
+# --- the staff report's rows (staff.selectors folds them into a day's figures) ------------
+
+
+@dataclass(frozen=True)
+class GenerationReportRows:
+    hours: list[tuple]  # (day, hour, n), always by day
+    by_style: list[dict]  # style_id, status, n, ms_sum, ms_n
+    by_person: list[dict]  # user_id, team_id, n
+    by_timing: list[dict]  # processing_ms, n
+
+
+def generations_reported(*, spans: Spans, by_day: bool) -> GenerationReportRows:
+    """The generations created within the spans, counted four ways (four queries); rows
+    carry `day` (current time zone) when `by_day`."""
+    day = ["day"] if by_day else []
+    generations = HeadshotGeneration.objects.filter(within(spans, "created_at")).annotate(
+        day=TruncDate("created_at")
+    )
+    return GenerationReportRows(
+        hours=list(
+            generations.annotate(hour=ExtractHour("created_at"))
+            .values("day", "hour")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("day", "hour", "n")
+        ),
+        by_style=list(
+            generations.values(*day, "style_id", "status")
+            .annotate(n=Count("id"), ms_sum=Sum("processing_ms"), ms_n=Count("processing_ms"))
+            .order_by()
+        ),
+        by_person=list(
+            generations.values(*day, "user_id", "team_id").annotate(n=Count("id")).order_by()
+        ),
+        by_timing=list(
+            generations.filter(processing_ms__isnull=False)
+            .values(*day, "processing_ms")
+            .annotate(n=Count("id"))
+            .order_by()
+        ),
+    )
+
+
+def images_reported(*, spans: Spans, by_day: bool) -> list[dict]:
+    """Images (and render attempts) of the generations created within the spans: rows of
+    `images`, `renders` (and `day` when `by_day`). One query."""
+    images = GeneratedImage.objects.filter(within(spans, "generation__created_at"))
+    totals = {"images": Count("id"), "renders": Sum("attempts")}
+    if not by_day:
+        return [images.aggregate(**totals)]
+    return list(
+        images.annotate(day=TruncDate("generation__created_at"))
+        .values("day")
+        .annotate(**totals)
+        .order_by()
+    )
+
+
+def style_names(*, style_ids) -> dict[int, tuple[str, str]]:
+    """id -> (slug, name) of these styles, active or not."""
+    if not style_ids:
+        return {}
+    rows = HeadshotStyle.objects.filter(pk__in=style_ids).values_list("pk", "slug", "name")
+    return {pk: (slug, name) for pk, slug, name in rows}

@@ -14,13 +14,14 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from common.errors import ApplicationError, NotFound
-from credits.models import Category, Entry, Kind
-from headshots.models import GeneratedImage, HeadshotGeneration, HeadshotStyle, Status
+from common.errors import ApplicationError
+from credits import selectors as credits_selectors
+from credits.selectors import Kind
+from headshots import selectors as headshots_selectors
+from headshots.selectors import Status
 from staff.models import (
     AuditLog,
     MetricsDay,
@@ -29,7 +30,6 @@ from staff.models import (
     MetricsDirtyDay,
     SiteSettings,
 )
-from teams.models import Team
 
 # --- site settings ----------------------------------------------------------------------------
 
@@ -95,14 +95,6 @@ def site_settings() -> SiteConfig:
 
 def site_settings_clear_cache() -> None:
     cache.delete(SITE_SETTINGS_CACHE_KEY)
-
-
-def team_for_staff(*, team_id) -> Team:
-    """Any team, by id: staff act on every team (members see theirs through teams.selectors)."""
-    try:
-        return Team.objects.get(pk=int(team_id))
-    except (Team.DoesNotExist, TypeError, ValueError):
-        raise NotFound("No such team.") from None
 
 
 def audit_log_for(*, target_type: str, target_id) -> QuerySet[AuditLog]:
@@ -219,13 +211,6 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 TIMING_BUCKET_MS = 64
 ROLLUP_TIME_ZONES = frozenset({"UTC", "Etc/UTC"})
-CREDIT_KINDS = (Kind.GRANT, Kind.CAPTURE, Kind.REFUND, Kind.CLAWBACK)
-# The report's credits: each movement's positive legs (the member's grant, spend's capture,
-# the member's refund, purchases' clawback); grants only when sold.
-_CREDIT_ENTRIES = Q(amount__gt=0) & (
-    Q(transaction__kind=Kind.GRANT, transaction__category=Category.PURCHASE)
-    | Q(transaction__kind__in=[Kind.CAPTURE, Kind.REFUND, Kind.CLAWBACK])
-)
 # A style's counters in a day: total, completed, failed, refunded, processing_ms sum, timed.
 _STYLE_FIELDS = 6
 _STATUS_SLOT = {Status.COMPLETED: 1, Status.FAILED: 2, Status.REFUNDED: 3}
@@ -261,13 +246,6 @@ def _spans(days: list[date]) -> list[tuple[datetime, datetime]]:
     return [_bounds(first, last) for first, last in spans]
 
 
-def _within(spans: list[tuple[datetime, datetime]], field_name: str) -> Q:
-    within = Q()
-    for since, until in spans:
-        within |= Q(**{f"{field_name}__gte": since, f"{field_name}__lt": until})
-    return within
-
-
 def _rows_figures(days: list[date], *, by_day: bool) -> dict[date | None, DayFigures]:
     """The figures of these days computed from the rows, per day or (key None) all together;
     the hours always per day. Six aggregate queries whatever the number of rows or days."""
@@ -275,69 +253,29 @@ def _rows_figures(days: list[date], *, by_day: bool) -> dict[date | None, DayFig
     figures: dict[date | None, DayFigures] = {day: DayFigures() for day in days}
     if not by_day:
         figures[None] = DayFigures()
-    day = ["day"] if by_day else []
 
     def into(row_day: date | None) -> DayFigures:
         return figures[row_day if by_day else None]
 
-    generations = HeadshotGeneration.objects.filter(_within(spans, "created_at")).annotate(
-        day=TruncDate("created_at")
-    )
-    hours = (
-        generations.annotate(hour=ExtractHour("created_at"))
-        .values("day", "hour")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("day", "hour", "n")
-    )
-    for row_day, hour, n in hours:
+    generations = headshots_selectors.generations_reported(spans=spans, by_day=by_day)
+    for row_day, hour, n in generations.hours:
         figures[row_day].hours[hour] = n
-    counted = (
-        generations.values(*day, "style_id", "status")
-        .annotate(n=Count("id"), ms_sum=Sum("processing_ms"), ms_n=Count("processing_ms"))
-        .order_by()
-    )
-    for row in counted:
+    for row in generations.by_style:
         style = into(row.get("day")).styles.setdefault(row["style_id"], [0] * _STYLE_FIELDS)
         style[0] += row["n"]
         if row["status"] in _STATUS_SLOT:
             style[_STATUS_SLOT[row["status"]]] += row["n"]
         style[4] += row["ms_sum"] or 0
         style[5] += row["ms_n"]
-    people = generations.values(*day, "user_id", "team_id").annotate(n=Count("id")).order_by()
-    for row in people:
+    for row in generations.by_person:
         into(row.get("day")).users[(row["user_id"], row["team_id"])] = row["n"]
-    timed = (
-        generations.filter(processing_ms__isnull=False)
-        .values(*day, "processing_ms")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in timed:
+    for row in generations.by_timing:
         into(row.get("day")).timing[row["processing_ms"]] = row["n"]
-    images = GeneratedImage.objects.filter(_within(spans, "generation__created_at"))
-    image_totals = {"images": Count("id"), "renders": Sum("attempts")}
-    if by_day:
-        image_rows = list(
-            images.annotate(day=TruncDate("generation__created_at"))
-            .values("day")
-            .annotate(**image_totals)
-            .order_by()
-        )
-    else:
-        image_rows = [images.aggregate(**image_totals)]
-    for row in image_rows:
+    for row in headshots_selectors.images_reported(spans=spans, by_day=by_day):
         target = into(row.get("day"))
         target.images, target.renders = row["images"], row["renders"] or 0
-    credits = (
-        Entry.objects.filter(_CREDIT_ENTRIES, _within(spans, "transaction__created_at"))
-        .annotate(day=TruncDate("transaction__created_at"))
-        .values(*day, "transaction__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for row in credits:
-        into(row.get("day")).credits[row["transaction__kind"]] = row["total"]
+    for row in credits_selectors.credits_reported(spans=spans, by_day=by_day):
+        into(row.get("day")).credits[row["kind"]] = row["total"]
     return figures
 
 
@@ -526,16 +464,7 @@ def headshot_metrics(*, start: date, end: date) -> HeadshotMetrics:
 
     active_users, repeat_users, active_teams = _people(stored_days, together)
     p95 = _p95(stored, together)
-    names = (
-        dict(
-            (pk, (slug, name))
-            for pk, slug, name in HeadshotStyle.objects.filter(pk__in=styles).values_list(
-                "pk", "slug", "name"
-            )
-        )
-        if styles
-        else {}
-    )
+    names = headshots_selectors.style_names(style_ids=styles)
     by_style = sorted(
         (
             StyleMetrics(

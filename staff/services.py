@@ -32,7 +32,6 @@ from staff.selectors import (
     site_settings,
     site_settings_clear_cache,
     site_settings_defaults,
-    team_for_staff,
 )
 from teams import selectors as teams_selectors
 
@@ -145,7 +144,7 @@ def staff_credits_adjust(
             f"{member} in {team}",
         )
     else:
-        team = team_for_staff(team_id=team_id)
+        team = teams_selectors.team_get(team_id=team_id)
         target_type, target_id, target_repr = "team", team.pk, f"pool of {team}"
     ledger_key = f"staff-adjust:{key}"
     movement = credits_services.credits_adjust(

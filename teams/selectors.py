@@ -34,6 +34,18 @@ def team_get_for_admin(*, user, team_id: int | str) -> Team:
     return membership.team
 
 
+def is_team_admin(*, user, team_id: int) -> bool:
+    return Membership.objects.filter(team_id=team_id, user=user, role=Role.ADMIN).exists()
+
+
+def team_get(*, team_id) -> Team:
+    """Any team, by id, for staff (who act on every team); NotFound for a bad id."""
+    try:
+        return Team.objects.get(pk=object_id(team_id))
+    except (Team.DoesNotExist, NotFound):
+        raise NotFound("No such team.") from None
+
+
 def memberships_for_user(*, user) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(user=user)
