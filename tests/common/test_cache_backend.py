@@ -42,12 +42,21 @@ def test_a_redis_cache_url_uses_the_kept_client_backend_and_nothing_else_changes
         "BACKEND": "common.cache.RedisCache",
         "LOCATION": "rediss://a:6379/1,rediss://b:6379/1",
         "OPTIONS": {},
-        "timeout": 30,
+        "TIMEOUT": 30,
     }
     assert _settings_caches("locmemcache://") == {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "",
     }
+
+
+def test_a_redis_cache_url_keeps_its_key_prefix_and_timeout():
+    # django-environ hands these over in lower case, which Django's Redis backend ignores:
+    # two environments sharing one Redis would then read each other's keys.
+    cache = _settings_caches("redis://127.0.0.1:6379/3?key_prefix=staging&timeout=30")
+    assert cache["KEY_PREFIX"] == "staging"
+    assert cache["TIMEOUT"] == 30
+    assert "key_prefix" not in cache and "timeout" not in cache
 
 
 def test_every_call_uses_the_same_client_where_django_builds_one_a_call(redis_caches):
