@@ -20,13 +20,10 @@ from teams import selectors as teams_selectors
 
 
 def _current_team_id(request: HttpRequest) -> int | None:
-    chosen = request.session.get("team_id")
-    memberships = list(teams_selectors.memberships_for_user(user=request.user))
-    ids = [m.team_id for m in memberships]
-    if chosen in ids:
-        return chosen
-    shared = [m.team_id for m in memberships if not m.team.is_personal]
-    return (shared or ids or [None])[0]
+    """The team the switcher shows."""
+    return teams_selectors.team_id_current(
+        user=request.user, chosen_team_id=request.session.get("team_id")
+    )
 
 
 @login_required

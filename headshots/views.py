@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 from common.errors import ApplicationError
 from credits import selectors as credits_selectors
 from headshots import files, selectors, services
-from headshots.models import AspectRatio, Event, Quality, Status
+from headshots.models import AspectRatio, Backdrop, Event, Quality, Status
 from headshots.pricing import MAX_BATCH_SIZE
 from staff.selectors import site_settings
+from teams import selectors as teams_selectors
 
 
 class NewHeadshotForm(forms.Form):
@@ -34,13 +35,10 @@ class NewHeadshotForm(forms.Form):
 
 
 def _current_team_id(request: HttpRequest) -> int | None:
-    """The switcher's team if the user still belongs to it, else their personal team."""
-    for choice in (request.session.get("team_id"), None):
-        try:
-            return services.headshot_team(request.user, choice).id
-        except ApplicationError:
-            continue
-    return None
+    """The team the switcher shows."""
+    return teams_selectors.team_id_current(
+        user=request.user, chosen_team_id=request.session.get("team_id")
+    )
 
 
 @login_required
@@ -231,9 +229,6 @@ def shared_image(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def team_styles(request: HttpRequest, team_id: int) -> HttpResponse:
     """Team admin: which styles members may use, and one backdrop for the whole team."""
-    from headshots.models import Backdrop
-    from teams import selectors as teams_selectors
-
     team = teams_selectors.team_get_for_admin(user=request.user, team_id=team_id)
     policy = selectors.style_policy_for_team(team=team)
     if request.method == "POST":

@@ -7,8 +7,7 @@ def current_team(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     memberships = list(selectors.memberships_for_user(user=user))
-    chosen = request.session.get("team_id")
-    current = next((m for m in memberships if m.team_id == chosen), None)
-    if current is None and memberships:
-        current = next((m for m in memberships if not m.team.is_personal), memberships[0])
+    current = selectors.membership_current(
+        memberships=memberships, chosen_team_id=request.session.get("team_id")
+    )
     return {"my_memberships": memberships, "current_membership": current}

@@ -54,6 +54,24 @@ def memberships_for_user(*, user) -> QuerySet[Membership]:
     )
 
 
+def membership_current(*, memberships: list[Membership], chosen_team_id) -> Membership | None:
+    """The team the web pages act on: the switcher's choice while the user still belongs to
+    it, else their first shared team (where an admin hands out credits), else their own."""
+    chosen = next((m for m in memberships if m.team_id == chosen_team_id), None)
+    if chosen is not None:
+        return chosen
+    return next((m for m in memberships if not m.team.is_personal), None) or next(
+        iter(memberships), None
+    )
+
+
+def team_id_current(*, user, chosen_team_id) -> int | None:
+    current = membership_current(
+        memberships=list(memberships_for_user(user=user)), chosen_team_id=chosen_team_id
+    )
+    return current.team_id if current else None
+
+
 def team_memberships(*, team: Team) -> QuerySet[Membership]:
     return Membership.objects.filter(team=team).select_related("user").order_by("id")
 

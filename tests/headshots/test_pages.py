@@ -63,3 +63,14 @@ def test_gallery_and_new_pages_render(client, team_admin):
     client.force_login(admin)
     assert client.get("/headshots/").status_code == 200
     assert client.get("/headshots/new/").status_code == 200
+
+
+def test_new_headshot_page_charges_the_team_the_switcher_shows(client):
+    """The switcher and the charge line once disagreed (personal vs first shared team)."""
+    personal = MembershipFactory(team=TeamFactory(name="Solo", is_personal=True), role=Role.ADMIN)
+    MembershipFactory(team=TeamFactory(name="Acme"), user=personal.user)
+    client.force_login(personal.user)
+    html = client.get("/headshots/new/").content.decode()
+    selected = html.split("selected>", 1)[1].split("<", 1)[0]
+    assert selected.startswith("Acme")
+    assert "Charged to <strong>Acme</strong>" in html

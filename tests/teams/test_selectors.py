@@ -25,3 +25,32 @@ def test_is_team_admin_only_for_the_teams_admins():
     assert selectors.is_team_admin(user=admin.user, team_id=admin.team_id)
     assert not selectors.is_team_admin(user=member.user, team_id=admin.team_id)
     assert not selectors.is_team_admin(user=admin.user, team_id=TeamFactory().pk)
+
+
+def _personal_and_shared():
+    personal = MembershipFactory(team=TeamFactory(name="Solo", is_personal=True), role="admin")
+    shared = MembershipFactory(team=TeamFactory(name="Acme"), user=personal.user)
+    return personal, shared
+
+
+@pytest.mark.django_db
+def test_current_team_is_the_switchers_choice_while_the_user_belongs_to_it():
+    personal, shared = _personal_and_shared()
+    user = personal.user
+    assert selectors.team_id_current(user=user, chosen_team_id=personal.team_id) == personal.team_id
+    assert selectors.team_id_current(user=user, chosen_team_id=shared.team_id) == shared.team_id
+
+
+@pytest.mark.django_db
+def test_current_team_defaults_to_the_first_shared_team_over_the_personal_one():
+    personal, shared = _personal_and_shared()
+    assert selectors.team_id_current(user=personal.user, chosen_team_id=None) == shared.team_id
+    left = TeamFactory().pk  # chosen earlier, then the user left it
+    assert selectors.team_id_current(user=personal.user, chosen_team_id=left) == shared.team_id
+
+
+@pytest.mark.django_db
+def test_current_team_is_none_for_a_user_in_no_team():
+    from tests.factories import UserFactory
+
+    assert selectors.team_id_current(user=UserFactory(), chosen_team_id=None) is None
