@@ -41,16 +41,52 @@ def _current_team_id(request: HttpRequest) -> int | None:
     )
 
 
+def _estimate_context(request: HttpRequest, *, team_id: int | None, choice: dict) -> dict:
+    """The cost of a choice, what the member holds, and what to do when it is not enough."""
+    balance = (
+        credits_selectors.balance_member(team_id=team_id, user_id=request.user.id) if team_id else 0
+    )
+    try:
+        estimate = services.headshot_estimate(
+            user=request.user,
+            team_id=team_id,
+            style_slug=str(choice.get("style") or ""),
+            quality=str(choice.get("quality") or ""),
+            aspect_ratio=str(choice.get("aspect_ratio") or ""),
+            batch_size=int(choice.get("batch_size") or 0),
+        )
+    except (ApplicationError, ValueError) as error:
+        return {"problem": getattr(error, "message", "Check your choices."), "balance": balance}
+    short = estimate.credits > balance
+    return {
+        "estimate": estimate,
+        "balance": balance,
+        "short": short,
+        "team_id": team_id,
+        "can_buy": short
+        and team_id is not None
+        and teams_selectors.is_team_admin(user=request.user, team_id=team_id),
+    }
+
+
+def _choice(form: NewHeadshotForm, styles) -> dict:
+    """The member's picks to show again (a failed submit keeps them), else the defaults."""
+    data = form.data if form.is_bound else {}
+    return {
+        "style": data.get("style") or (styles[0].slug if styles else ""),
+        "aspect_ratio": data.get("aspect_ratio") or AspectRatio.SQUARE,
+        "quality": data.get("quality") or Quality.STANDARD,
+        "batch_size": data.get("batch_size") or 1,
+    }
+
+
 @login_required
 def headshot_new(request: HttpRequest) -> HttpResponse:
     team_id = _current_team_id(request)
     team = services.headshot_team(request.user, team_id)
+    team_id = team.id
     styles = selectors.styles_for_team(team=team)
-    form = NewHeadshotForm(
-        request.POST or None,
-        request.FILES or None,
-        initial={"style": styles[0].slug if styles else ""},
-    )
+    form = NewHeadshotForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -65,9 +101,11 @@ def headshot_new(request: HttpRequest) -> HttpResponse:
                 idempotency_key=request.POST.get("submit_token") or None,
             )
         except ApplicationError as error:
-            form.add_error(None, error.message)
+            kept = " Your photo was not kept: choose it again." if data["photo"] else ""
+            form.add_error(None, error.message + kept)
         else:
             return redirect("headshots:detail", generation_id=generation.pk)
+    choice = _choice(form, styles)
     return render(
         request,
         "headshots/new.html",
@@ -75,9 +113,10 @@ def headshot_new(request: HttpRequest) -> HttpResponse:
             "form": form,
             "styles": styles,
             "team": team,
-            "balance": credits_selectors.balance_member(team_id=team.id, user_id=request.user.id),
+            "choice": choice,
             "retention_minutes": site_settings().retention_minutes,
             "submit_token": uuid.uuid4().hex,
+            **_estimate_context(request, team_id=team_id, choice=choice),
         },
     )
 
@@ -101,28 +140,14 @@ def headshot_inspect(request: HttpRequest) -> HttpResponse:
 def headshot_estimate(request: HttpRequest) -> HttpResponse:
     """htmx: the live cost of the current choice, from the one pricing rule."""
     team_id = _current_team_id(request)
-    try:
-        estimate = services.headshot_estimate(
-            user=request.user,
-            team_id=team_id,
-            style_slug=request.POST.get("style", ""),
-            quality=request.POST.get("quality", ""),
-            aspect_ratio=request.POST.get("aspect_ratio", ""),
-            batch_size=int(request.POST.get("batch_size") or 0),
-        )
+    context = _estimate_context(request, team_id=team_id, choice=request.POST)
+    if "estimate" in context:
         services.event_record(
-            user=request.user, name=Event.Name.STYLE_SELECTED, data={"style": estimate.style.slug}
+            user=request.user,
+            name=Event.Name.STYLE_SELECTED,
+            data={"style": context["estimate"].style.slug},
         )
-    except (ApplicationError, ValueError) as error:
-        return render(
-            request,
-            "headshots/_estimate.html",
-            {"problem": getattr(error, "message", "Check your choices.")},
-        )
-    balance = (
-        credits_selectors.balance_member(team_id=team_id, user_id=request.user.id) if team_id else 0
-    )
-    return render(request, "headshots/_estimate.html", {"estimate": estimate, "balance": balance})
+    return render(request, "headshots/_estimate.html", context)
 
 
 @login_required

@@ -74,3 +74,84 @@ def test_new_headshot_page_charges_the_team_the_switcher_shows(client):
     selected = html.split("selected>", 1)[1].split("<", 1)[0]
     assert selected.startswith("Acme")
     assert "Charged to <strong>Acme</strong>" in html
+
+
+def _member_with(credits: int, *, role=Role.MEMBER):
+    from credits import services as credits_services
+
+    membership = MembershipFactory(team=TeamFactory(name="Acme"), role=role)
+    if credits:
+        credits_services.credits_grant(
+            team_id=membership.team_id,
+            user_id=membership.user_id,
+            amount=credits,
+            category="purchase",
+            key=f"grant-{membership.pk}",
+        )
+    return membership
+
+
+def test_new_headshot_page_shows_the_cost_of_the_default_choice_on_load(client):
+    """The estimate once waited for a Format change: htmx refused to send the form while
+    its required photo was empty."""
+    membership = _member_with(20)
+    client.force_login(membership.user)
+    html = client.get("/headshots/new/").content.decode()
+    first_style = html.split('name="style" value="', 1)[1].split('"', 1)[0]
+    from headshots.models import HeadshotStyle
+
+    style = HeadshotStyle.objects.get(slug=first_style)
+    assert f'data-testid="estimate">{style.base_cost}</strong>' in html
+    assert 'id="submit" >' in html or 'id="submit">' in html  # enabled
+
+
+def test_a_member_without_enough_credits_is_told_whom_to_ask_and_cannot_submit(client):
+    membership = _member_with(0)
+    client.force_login(membership.user)
+    html = client.get("/headshots/new/").content.decode()
+    assert 'data-testid="estimate-short"' in html
+    assert "Ask your team admin for credits" in html and "Buy credits" not in html
+    assert f'href="/billing/teams/{membership.team_id}/"' in html
+    assert 'id="submit" disabled' in html
+
+
+def test_an_admin_without_enough_credits_is_offered_to_buy_them(client):
+    membership = _member_with(0, role=Role.ADMIN)
+    client.force_login(membership.user)
+    html = client.get("/headshots/new/").content.decode()
+    assert f'href="/billing/teams/{membership.team_id}/#buy">Buy credits' in html
+    assert "Ask your team admin" not in html
+
+
+def test_a_refused_submit_keeps_the_members_choices_and_says_to_choose_the_photo_again(
+    client, face_jpeg, media
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    membership = _member_with(1)  # not enough for 3 images
+    client.force_login(membership.user)
+    response = client.post(
+        "/headshots/new/",
+        {
+            "photo": SimpleUploadedFile("me.jpg", face_jpeg, content_type="image/jpeg"),
+            "style": "linkedin",
+            "aspect_ratio": "4:5",
+            "quality": "high",
+            "batch_size": "3",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "choose it again" in html
+    assert 'value="linkedin" checked' in html
+    assert '<option value="4:5" selected>' in html
+    assert '<option value="high" selected>' in html
+    assert '<option value="3" selected>' in html
+
+
+def test_the_live_estimate_answers_a_bad_choice_with_a_message_and_no_button(client):
+    membership = _member_with(20)
+    client.force_login(membership.user)
+    html = client.post("/headshots/estimate/", {"style": "nope", "batch_size": "1"}).content
+    assert b'data-testid="estimate-problem"' in html
+    assert b'id="submit" disabled' in html
