@@ -36,7 +36,19 @@ def stripe_missing_setting() -> str | None:
     )
 
 
+# What a buyer is told; what to fix (a setting's name) goes to the log and to staff only.
+PAYMENTS_OFF_MESSAGE = (
+    "Card payments are not switched on yet, so nothing can be bought or charged. "
+    "Please let the site's operator know."
+)
+PAYMENTS_UNAVAILABLE_MESSAGE = (
+    "Card payments are unavailable right now and nothing was charged. "
+    "Please try again later or let the site's operator know."
+)
+
+
 def stripe_not_configured_message() -> str:
+    """For operators and staff: the setting to set."""
     missing = stripe_missing_setting() or "STRIPE_TEST_SECRET_KEY"
     mode = "live" if djstripe_settings.STRIPE_LIVE_MODE else "test"
     return (
@@ -48,7 +60,8 @@ def stripe_not_configured_message() -> str:
 def stripe_secret_key() -> str:
     key = djstripe_settings.STRIPE_SECRET_KEY
     if not key:
-        raise StripeNotConfigured(stripe_not_configured_message())
+        logger.error(stripe_not_configured_message())
+        raise StripeNotConfigured(PAYMENTS_OFF_MESSAGE)
     return key
 
 
@@ -57,12 +70,12 @@ def _request_options() -> dict[str, Any]:
 
 
 def _translate(error: stripe.StripeError) -> ApplicationError:
-    """Stripe's refusal as our error; the message names what to fix, never the key."""
+    """Stripe's refusal as our error; the log names what to fix, never the key."""
     if isinstance(error, stripe.AuthenticationError):
-        return StripeNotConfigured(
-            "Stripe rejected the API key: check STRIPE_TEST_SECRET_KEY / STRIPE_LIVE_SECRET_KEY.",
-            code="stripe_auth_failed",
+        logger.error(
+            "Stripe rejected the API key: check STRIPE_TEST_SECRET_KEY / STRIPE_LIVE_SECRET_KEY."
         )
+        return StripeNotConfigured(PAYMENTS_UNAVAILABLE_MESSAGE, code="stripe_auth_failed")
     if isinstance(error, stripe.InvalidRequestError) and error.code == "resource_missing":
         return NotFound("Stripe has no such object.")
     logger.warning("Stripe call failed: %s", error)

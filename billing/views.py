@@ -63,7 +63,10 @@ def _buy_context(request: HttpRequest, membership) -> dict:
             (p, None if p.is_custom else selectors.checkout_quote(package=p)) for p in packages
         ],
         "stripe_missing": stripe_gateway.stripe_missing_setting(),
-        "stripe_message": stripe_gateway.stripe_not_configured_message(),
+        "stripe_message": stripe_gateway.PAYMENTS_OFF_MESSAGE,
+        "stripe_operator_hint": stripe_gateway.stripe_not_configured_message()
+        if request.user.is_staff
+        else "",
         "purchases": purchases,
     }
 

@@ -163,7 +163,9 @@ def test_only_a_team_admin_can_check_out(api, team_setup, packages, fake_stripe,
     assert not Payment.objects.exists()
 
 
-def test_checkout_without_stripe_keys_says_what_to_set(team_setup, packages, no_stripe_keys):
+def test_checkout_without_stripe_keys_tells_the_buyer_plainly_and_logs_what_to_set(
+    team_setup, packages, no_stripe_keys, caplog
+):
     t = team_setup
     response = client_for(t["admin"]).post(
         CHECKOUT, {"team": t["team"].id, "package": "starter"}, format="json"
@@ -171,14 +173,14 @@ def test_checkout_without_stripe_keys_says_what_to_set(team_setup, packages, no_
 
     assert response.status_code == 503
     assert response.json()["code"] == "stripe_not_configured"
-    assert response.json()["detail"].startswith(
-        "Stripe is not configured: set STRIPE_TEST_SECRET_KEY"
-    )
+    assert response.json()["detail"].startswith("Card payments are not switched on yet")
+    assert "STRIPE" not in response.json()["detail"]
+    assert "Stripe is not configured: set STRIPE_TEST_SECRET_KEY" in caplog.text
     assert not Payment.objects.exists()
 
 
-def test_checkout_in_live_mode_without_a_live_key_names_the_live_setting(
-    team_setup, packages, no_stripe_keys, settings
+def test_checkout_in_live_mode_without_a_live_key_logs_the_live_setting(
+    team_setup, packages, no_stripe_keys, settings, caplog
 ):
     settings.STRIPE_LIVE_MODE = True
     t = team_setup
@@ -187,7 +189,7 @@ def test_checkout_in_live_mode_without_a_live_key_names_the_live_setting(
     )
 
     assert response.status_code == 503
-    assert "STRIPE_LIVE_SECRET_KEY" in response.json()["detail"]
+    assert "STRIPE_LIVE_SECRET_KEY" in caplog.text
 
 
 def test_a_key_stripe_rejects_is_reported_not_crashed_on(
@@ -201,6 +203,7 @@ def test_a_key_stripe_rejects_is_reported_not_crashed_on(
 
     assert response.status_code == 503
     assert response.json()["code"] == "stripe_auth_failed"
+    assert "STRIPE" not in response.json()["detail"]
     assert not Payment.objects.exists()
 
 

@@ -325,9 +325,33 @@ def test_without_stripe_keys_the_buy_buttons_are_disabled_and_say_why(
     html = admin_client.get(_url(team_setup["team"])).content.decode()
 
     assert 'data-testid="stripe-missing"' in html
-    assert "Stripe is not configured: set STRIPE_TEST_SECRET_KEY" in html
+    assert "Card payments are not switched on yet" in html
+    assert "STRIPE_TEST_SECRET_KEY" not in html  # a setting's name is for staff
     pack = html.split('data-testid="pack-starter"', 1)[1].split("</form>", 1)[0]
     assert '<button type="submit" disabled' in pack
+
+
+def test_without_stripe_keys_staff_are_told_which_setting_to_set(
+    client, team_setup, no_stripe_keys
+):
+    admin = team_setup["admin"]
+    admin.is_staff = True
+    admin.save(update_fields=["is_staff"])
+    client.force_login(admin)
+    html = client.get(_url(team_setup["team"])).content.decode()
+
+    assert "Stripe is not configured: set STRIPE_TEST_SECRET_KEY" in html
+
+
+def test_without_stripe_keys_a_custom_quantity_is_still_priced(
+    admin_client, team_setup, no_stripe_keys
+):
+    """The quantity box was disabled, so htmx sent no quantity and the quote showed an error
+    under a valid number."""
+    html = admin_client.get(_url(team_setup["team"])).content.decode()
+    pack = html.split('data-testid="pack-custom"', 1)[1].split("</form>", 1)[0]
+    quantity = pack.split('name="quantity"', 1)[1].split(">", 1)[0]
+    assert "disabled" not in quantity
 
 
 def test_the_quote_prices_a_custom_quantity_with_the_checkout_function(admin_client, team_setup):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
 
-from billing import services
+from billing import services, stripe_gateway
 from common.errors import ApplicationError
 
 
@@ -38,7 +38,10 @@ class Command(BaseCommand):
         try:
             setup = services.webhook_endpoint_setup(base_url=url, force=force)
         except ApplicationError as error:
-            raise CommandError(error.message) from error
+            # An operator runs this: name the setting, not the buyer's message.
+            missing = error.code == "stripe_not_configured"
+            message = stripe_gateway.stripe_not_configured_message() if missing else error.message
+            raise CommandError(message) from error
         endpoint = setup.endpoint
         if setup.created:
             self.stdout.write(self.style.SUCCESS(f"Created Stripe webhook endpoint {endpoint.id}."))
