@@ -341,8 +341,8 @@ def version_generate(
     if reference_data is None and local:
         raise ApplicationError(
             "The studio engine makes character images from a reference picture: upload "
-            "one or paste its link. Text-only generation needs a generative engine "
-            "(an OpenAI, Stability, Replicate or fal key).",
+            "one or paste its link. Making a character from a description alone needs a "
+            "generative provider, which this studio has not switched on.",
             code="reference_required",
         )
     reference = (

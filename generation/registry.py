@@ -41,6 +41,14 @@ def get_engine(name: str, settings: ProviderSettings | None = None) -> Engine:
     return engine_class(settings or ProviderSettings())
 
 
+def engine_label(name: str) -> str:
+    """What to call an engine on a page ("Studio engine", "OpenAI images")."""
+    if name == DEFAULT_ENGINE:
+        return "Studio engine"
+    engine_class = _REMOTE.get(name)
+    return engine_class.label if engine_class else name
+
+
 def available_engines(settings: ProviderSettings | None = None) -> list[tuple[str, bool, str]]:
     """Every engine as (name, available, reason)."""
     rows = []

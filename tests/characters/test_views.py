@@ -146,6 +146,9 @@ def test_generate_from_the_page_holds_and_shows_progress(alice_client, studio, m
     assert done.status_code == 204 and done["HX-Refresh"] == "true"
     page = alice_client.get(f"/characters/{c}/").content.decode()
     assert f'data-version="{version.pk}"' in page and 'data-testid="viewer-active"' in page
+    # The engine is named for a person; the model's internals stay in a tooltip.
+    engine = page.split('data-testid="viewer-engine"', 1)[1].split("</dd>", 1)[0]
+    assert ">Studio engine · seed" in engine and "mediapipe" not in engine.split(">", 1)[1]
 
 
 def test_a_refused_generation_reopens_the_modal_with_the_reason(alice_client, studio, media):

@@ -98,3 +98,11 @@ def test_default_styles_cover_the_eleven_seed_styles() -> None:
     premium = {style.slug for style in DEFAULT_STYLES if style.is_premium}
     assert premium == {"executive", "actor", "model", "editorial", "cinematic"}
     assert all(style.prompt and style.negative_prompt for style in DEFAULT_STYLES)
+
+
+def test_engines_have_names_for_pages() -> None:
+    from generation.registry import engine_label
+
+    assert engine_label("studio") == "Studio engine"
+    assert engine_label("openai") == "OpenAI images"
+    assert engine_label("something-retired") == "something-retired"
