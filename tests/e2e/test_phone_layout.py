@@ -1,0 +1,118 @@
+"""Every page fits a phone: nothing scrolls sideways at 390 px (tables scroll inside their
+card), and the new-headshot page shows its cost before anything is touched."""
+
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from billing.demo import seed_demo
+from characters import services as characters_services
+from credits import services as credits_services
+from teams.models import Role
+from tests.billing.fixtures import seed_packages
+from tests.characters.conftest import finished_version
+from tests.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    TeamFactory,
+    UserFactory,
+    finished_generation,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PHONE = {"width": 390, "height": 844}
+
+# The widest elements, to say what overflows when a page does.
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')]
+    .filter(el => el.getBoundingClientRect().right > width + 1)
+    .filter(el => !(el.parentElement && el.parentElement.closest('.table')) && !el.closest('.sr-only'))
+    .map(el => `${el.tagName.toLowerCase()}.${el.className}`.slice(0, 60));
+  return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 5)};
+}"""
+
+
+@pytest.fixture
+def acme(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    seed_packages()
+    team = TeamFactory(name="Acme Studio", slug="acme-studio")
+    admin = UserFactory(email="admin@example.com", name="Alexandra Montgomery-Whitfield")
+    MembershipFactory(team=team, user=admin, role=Role.ADMIN)
+    for n in range(3):
+        member = UserFactory(
+            email=f"christopher.vanderberg-{n}@very-long-company-name.example.com",
+            name=f"Christopher Vanderberg the {n}th",
+        )
+        MembershipFactory(team=team, user=member)
+    InvitationFactory(team=team, email="bartholomew.featherstonehaugh@example.com")
+    seed_demo(stdout=io.StringIO())  # one paid purchase: the purchases table has a row
+    credits_services.credits_allocate(
+        team_id=team.id, user_id=admin.id, amount=20, key="phone:alloc", actor_id=admin.id
+    )
+    generation = finished_generation(admin, team=team, n_images=2)
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 90, 90)).save(picture, format="JPEG")
+    generation.source.save("source.jpg", ContentFile(picture.getvalue()))
+    project = characters_services.project_create(actor=admin, team_id=team.id, name="Lighthouse")
+    character = characters_services.character_create(
+        actor=admin, project_id=project.pk, name="Mara"
+    )
+    finished_version(character, admin, number=1, active=True, version_name="First sheet")
+    return {
+        "team": team,
+        "admin": admin,
+        "generation": generation,
+        "project": project,
+        "character": character,
+    }
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, login, screenshot, acme):
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    team = acme["team"].id
+    signed_out = ["/", "/accounts/login/", "/accounts/signup/"]
+    paths = [
+        "/",
+        "/headshots/new/",
+        "/headshots/",
+        f"/headshots/{acme['generation'].id}/",
+        f"/headshots/team/{team}/styles/",
+        "/teams/",
+        f"/teams/{team}/",
+        f"/billing/teams/{team}/",
+        "/characters/",
+        f"/characters/projects/{acme['project'].id}/",
+        f"/characters/{acme['character'].id}/",
+    ]
+    too_wide = {}
+    for n, path in enumerate(signed_out + paths):
+        if n == len(signed_out):
+            login(page, acme["admin"])
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        measured = page.evaluate(OVERFLOW)
+        if measured["scroll"] > measured["width"]:
+            too_wide[path] = measured
+            screenshot(page, path.strip("/").replace("/", "-") or "home")
+    context.close()
+    assert too_wide == {}
+
+
+def test_the_new_headshot_page_shows_the_cost_before_anything_is_touched(page, login, acme):
+    login(page, acme["admin"])
+    page.goto("/headshots/new/")
+    estimate = page.get_by_test_id("estimate")
+    estimate.wait_for()
+    first = int(estimate.inner_text())
+    assert first > 0
+    page.select_option("#id_batch_size", "3")
+    page.get_by_test_id("estimate").filter(has_text=str(first + 4)).wait_for()  # 2 per extra
