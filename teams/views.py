@@ -58,12 +58,14 @@ def team_switch(request: HttpRequest) -> HttpResponse:
 def _members_context(request: HttpRequest, team_id: int, *, form=None) -> dict:
     membership = selectors.membership_get(user=request.user, team_id=team_id)
     team = membership.team
+    overview = selectors.team_credit_overview(team=team)
     context = {
         "team": team,
         "membership": membership,
-        "overview": selectors.team_credit_overview(team=team),
+        "overview": overview,
         "invite_form": form or InviteForm(),
         "roles": Role.choices,
+        "admin_count": sum(1 for row in overview.members if row.membership.is_admin),
     }
     if membership.is_admin:
         context["invitations"] = list(selectors.team_pending_invitations(team=team))
@@ -111,11 +113,21 @@ def team_invitation_revoke(request: HttpRequest, team_id: int, invitation_id: in
 @require_POST
 def team_member_role(request: HttpRequest, team_id: int, user_id: int) -> HttpResponse:
     try:
-        services.membership_set_role(
+        changed = services.membership_set_role(
             actor=request.user, team_id=team_id, user_id=user_id, role=request.POST.get("role", "")
         )
     except ApplicationError as error:
         messages.error(request, error.message)
+        return _members_response(request, team_id)
+    role = changed.get_role_display().lower()
+    role = f"an {role}" if role[0] in "aeiou" else f"a {role}"
+    if changed.user_id == request.user.id:
+        messages.success(request, f"You are now {role} of this team.")
+        # The whole page changes with the actor's role (tabs, forms): reload it.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    messages.success(request, f"{changed.user.display_name} is now {role}.")
     return _members_response(request, team_id)
 
 

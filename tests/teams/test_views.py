@@ -53,15 +53,50 @@ def test_member_cannot_invite_through_the_page(client, team_setup):
     assert not Invitation.objects.exists()
 
 
-def test_admin_changes_a_role_in_place(client, team_setup):
+def test_admin_changes_a_role_in_place_and_is_told_so(client, team_setup):
     client.force_login(team_setup["admin"])
     t = team_setup
-    client.post(
+    response = client.post(
         f"/teams/{t['team'].id}/members/{t['bob'].id}/role/",
         {"role": "admin"},
         HTTP_HX_REQUEST="true",
     )
     assert Membership.objects.get(team=t["team"], user=t["bob"]).role == Role.ADMIN
+    assert f"{t['bob'].display_name} is now a admin." not in response.content.decode()
+    assert f"{t['bob'].display_name} is now an admin." in response.content.decode()
+
+
+def _own_row(html: str, email: str) -> str:
+    return html.split(f'class="muted sub">{email}</span>', 1)[1].split("</tr>", 1)[0]
+
+
+def test_an_admin_steps_down_with_a_button_not_a_role_dropdown(client, team_setup):
+    """The admin's own row had the same dropdown as everyone's: one slip demoted them
+    with no question asked, and the page kept showing admin controls."""
+    t = team_setup
+    client.force_login(t["admin"])
+    own = _own_row(client.get(f"/teams/{t['team'].id}/").content.decode(), t["admin"].email)
+    assert "<select" not in own and "(the only admin)" in own
+
+    Membership.objects.filter(team=t["team"], user=t["bob"]).update(role=Role.ADMIN)
+    own = _own_row(client.get(f"/teams/{t['team'].id}/").content.decode(), t["admin"].email)
+    assert "<select" not in own and 'data-testid="step-down"' in own and "hx-confirm" in own
+
+
+def test_stepping_down_reloads_the_whole_page_with_a_message(client, team_setup):
+    t = team_setup
+    Membership.objects.filter(team=t["team"], user=t["bob"]).update(role=Role.ADMIN)
+    client.force_login(t["admin"])
+    response = client.post(
+        f"/teams/{t['team'].id}/members/{t['admin'].id}/role/",
+        {"role": "member"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 204 and response["HX-Refresh"] == "true"
+    assert Membership.objects.get(team=t["team"], user=t["admin"]).role == Role.MEMBER
+    page = client.get(f"/teams/{t['team'].id}/").content.decode()
+    assert "You are now a member of this team." in page
+    assert "Brand settings" not in page and "Send invitation" not in page
 
 
 def test_invitation_page_accepts_for_the_invited_user(client, team_setup):
