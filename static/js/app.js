@@ -13,10 +13,17 @@
       const hint = field.dataset.previewHint && document.getElementById(field.dataset.previewHint);
       const file = field.files && field.files[0];
       if (!img) return;
-      if (!file) { img.hidden = true; if (hint) hint.hidden = false; return; }
+      if (hint && !hint.dataset.original) hint.dataset.original = hint.textContent;
+      const showHint = function (text) {
+        img.hidden = true;
+        if (hint) { hint.textContent = text; hint.hidden = false; }
+      };
+      if (!file) { showHint(hint ? hint.dataset.original : ""); return; }
+      // A file the browser cannot draw (not a picture, or a format it lacks) gets words,
+      // not a broken-image icon; the server's check says what is wrong with it.
+      img.onerror = function () { showHint("This file cannot be shown as a picture. Choose a JPEG, PNG or WebP photo."); };
+      img.onload = function () { if (hint) hint.hidden = true; img.hidden = false; };
       img.src = URL.createObjectURL(file);
-      img.hidden = false;
-      if (hint) hint.hidden = true;
     }
   });
 

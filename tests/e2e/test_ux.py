@@ -1,5 +1,6 @@
-"""Every page fits a phone: nothing scrolls sideways at 390 px (tables scroll inside their
-card), and the new-headshot page shows its cost before anything is touched."""
+"""What a person sees: every page fits a phone (nothing scrolls sideways at 390 px), the
+new-headshot page shows its cost before anything is touched, and a file that is not a
+picture gets words instead of a broken preview."""
 
 import io
 
@@ -116,3 +117,13 @@ def test_the_new_headshot_page_shows_the_cost_before_anything_is_touched(page, l
     assert first > 0
     page.select_option("#id_batch_size", "3")
     page.get_by_test_id("estimate").filter(has_text=str(first + 4)).wait_for()  # 2 per extra
+
+
+def test_a_file_that_is_not_a_picture_gets_words_not_a_broken_preview(page, login, acme, tmp_path):
+    bogus = tmp_path / "selfie.jpg"
+    bogus.write_bytes(b"this is not a photo at all")
+    login(page, acme["admin"])
+    page.goto("/headshots/new/")
+    page.set_input_files("#id_photo", str(bogus))
+    page.locator("#drop-hint").filter(has_text="cannot be shown as a picture").wait_for()
+    assert page.locator("#preview").is_hidden()
