@@ -93,3 +93,23 @@ def test_browser_signup_creates_account_and_lands_on_dashboard(client):
     assert response.status_code == 200
     assert b"Welcome" in response.content
     assert User.objects.filter(email="web@example.com").exists()
+
+
+def test_a_wrong_password_is_an_error_not_fine_print(client):
+    """allauth's default layout printed errors like help text above the fields."""
+    html = client.post(
+        "/accounts/login/", {"login": "nobody@example.com", "password": "wrong-one-123"}
+    ).content.decode()
+    assert 'class="flash flash-error" role="alert"' in html
+    assert "<h1>Sign in</h1>" in html and "Sign In" not in html
+
+
+def test_signup_errors_sit_under_their_field(client):
+    html = client.post(
+        "/accounts/signup/",
+        {"email": "not-an-email", "password1": "a-long-password-77", "password2": "other-77x"},
+    ).content.decode()
+    email = html.split('<label for="id_email">', 1)[1].split("</div>", 1)[0]
+    assert '<p class="error" role="alert">' in email
+    assert 'class="field has-error"' in html
+    assert "Sign Up" not in html
