@@ -127,3 +127,25 @@ def test_a_file_that_is_not_a_picture_gets_words_not_a_broken_preview(page, logi
     page.set_input_files("#id_photo", str(bogus))
     page.locator("#drop-hint").filter(has_text="cannot be shown as a picture").wait_for()
     assert page.locator("#preview").is_hidden()
+
+
+def test_a_refused_generation_on_a_phone_keeps_the_studio_address_and_reachable_buttons(
+    browser, live_server, login, screenshot, acme
+):
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    login(page, acme["admin"])
+    studio = f"/characters/{acme['character'].id}/"
+    page.goto(studio)
+    page.get_by_test_id("open-generate").click()
+    page.get_by_test_id("generate-submit").click()  # no reference: the studio engine refuses
+    page.get_by_test_id("generate-error").wait_for()
+    assert page.url.endswith(studio)  # a reload GETs the studio, not the POST-only URL
+    for button in (page.get_by_test_id("generate-submit"), page.get_by_text("Cancel")):
+        box = button.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        assert box["y"] + box["height"] <= PHONE["height"]
+    footer = page.locator(".cs-modal-foot").bounding_box()
+    shot = screenshot(page, "modal")
+    context.close()
+    assert footer["height"] < PHONE["height"] / 6, shot

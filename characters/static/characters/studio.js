@@ -23,8 +23,12 @@
       const button = form.querySelector("button[type=submit]");
       if (button) button.disabled = true;
     });
-    // A refused generation comes back with the modal open and the reason in it.
+    // A refused generation comes back with the modal open and the reason in it, at the
+    // generate URL: show the studio's own address, so a reload is a GET of the studio.
     if (dialog.dataset.open === "1" && dialog.showModal && !dialog.open) dialog.showModal();
+    if (dialog.dataset.studioUrl && window.location.pathname !== dialog.dataset.studioUrl) {
+      window.history.replaceState(null, "", dialog.dataset.studioUrl);
+    }
   }
 
   if (document.readyState === "loading") {
