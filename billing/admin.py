@@ -1,7 +1,24 @@
+from django.apps import apps
 from django.contrib import admin
 
 from billing.models import CreditPackage, Payment
 from billing.selectors import format_money
+
+# dj-stripe registers ~40 Stripe models; staff need the few that explain a payment or a
+# webhook delivery. (djstripe's admin is imported first: it comes earlier in INSTALLED_APPS.)
+DJSTRIPE_MODELS_SHOWN = {
+    "Charge",
+    "Customer",
+    "Event",
+    "PaymentIntent",
+    "Refund",
+    "Session",
+    "WebhookEndpoint",
+    "WebhookEventTrigger",
+}
+for _model in apps.get_app_config("djstripe").get_models():
+    if _model.__name__ not in DJSTRIPE_MODELS_SHOWN and admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 @admin.register(CreditPackage)

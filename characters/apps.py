@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class CharactersConfig(AppConfig):
     name = "characters"
+    verbose_name = "Character studio"

@@ -91,6 +91,9 @@ class TeamStylePolicy(TimeStampedModel):
     backdrop_color = models.CharField(max_length=7, blank=True)
     backdrop_image = models.ImageField(upload_to="backdrops/", blank=True)
 
+    class Meta:
+        verbose_name_plural = "team style policies"
+
     def __str__(self) -> str:
         return f"style policy of {self.team_id}"
 

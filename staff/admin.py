@@ -13,6 +13,10 @@ from staff import charts, selectors, services
 from staff.forms import MetricsRangeForm
 from staff.models import Analytics, AuditLog, SiteSettings
 
+admin.site.site_header = "Portrait Studio · staff"
+admin.site.site_title = "Portrait Studio staff"
+admin.site.index_title = "Refunds, styles, credits and settings"
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows written by services only: staff may look, never add, edit or delete."""

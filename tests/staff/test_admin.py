@@ -41,6 +41,29 @@ def test_every_admin_list_opens_for_staff(browser, member):
             assert browser.get(change).status_code == 200, change
 
 
+def test_the_admin_index_is_branded_with_one_section_per_app_and_few_stripe_models(browser):
+    """Two sections were both called "Accounts" (ours and allauth's), a plural read
+    "Team style policys" and dj-stripe listed some 40 models staff never use."""
+    html = browser.get(reverse("admin:index")).content.decode()
+    assert "Portrait Studio · staff" in html
+    captions = [part.split(">", 1)[1].split("<", 1)[0] for part in html.split("<caption>")[1:]]
+    names = [c.split(">")[-1].strip() for c in captions]
+    assert "Users" in names and "Accounts" in names, names
+    assert len(names) == len(set(names)), names
+    assert "Team style policies" in html and "policys" not in html
+    stripe = [m for m in admin.site._registry if m._meta.app_label == "djstripe"]
+    assert {m.__name__ for m in stripe} == {
+        "Charge",
+        "Customer",
+        "Event",
+        "PaymentIntent",
+        "Refund",
+        "Session",
+        "WebhookEndpoint",
+        "WebhookEventTrigger",
+    }
+
+
 @pytest.mark.parametrize("model", [Transaction, Account, Hold, Entry, Debt, Payment, AuditLog])
 def test_ledger_payments_and_audit_log_are_read_only(rf, staff_user, model):
     model_admin = admin.site._registry.get(model)
