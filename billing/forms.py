@@ -37,6 +37,8 @@ class ReassignForm(_KeyedForm):
         super().__init__(*args, prefix="reassign", **kwargs)
         self.fields["from_user_id"].choices = members
         self.fields["to_user_id"].choices = members
+        if len(members) > 1:  # "from" and "to" must differ: start them on two people
+            self.fields["to_user_id"].initial = members[1][0]
 
     def clean(self):
         data = super().clean()

@@ -453,3 +453,16 @@ def test_a_personal_team_shows_own_balance_and_buy_buttons_without_allocation(
     assert 'data-testid="pack-starter"' in html
     assert "allocate-form" not in html
     assert client.post(_url(team, "distribute/"), {"distribute-key": "k"}).status_code == 403
+
+
+def test_the_reassign_form_starts_on_two_different_members(admin_client, team_setup):
+    """'From' and 'To' both defaulted to the first member: a sure error on first use."""
+    html = admin_client.get(_url(team_setup["team"])).content.decode()
+
+    def selected(name: str) -> str:
+        select = html.split(f'name="reassign-{name}"', 1)[1].split("</select>", 1)[0]
+        if " selected>" not in select:  # a browser shows the first option
+            return select.split('value="', 1)[1].split('"', 1)[0]
+        return select.split(" selected>", 1)[0].rsplit('value="', 1)[1].split('"', 1)[0]
+
+    assert selected("from_user_id") != selected("to_user_id")

@@ -149,3 +149,14 @@ def test_a_refused_generation_on_a_phone_keeps_the_studio_address_and_reachable_
     shot = screenshot(page, "modal")
     context.close()
     assert footer["height"] < PHONE["height"] / 6, shot
+
+
+def test_empty_lists_say_so_across_the_whole_grid(page, login):
+    """An empty state was squeezed into the first 180 px cell of the tile grid."""
+    person = MembershipFactory(team=TeamFactory(name="Quiet")).user
+    login(page, person)
+    for path in ("/headshots/", "/characters/"):
+        page.goto(path)
+        empty = page.locator(".empty-state").first
+        ratio = empty.evaluate("el => el.offsetWidth / el.parentElement.clientWidth")
+        assert ratio > 0.9, (path, ratio)
