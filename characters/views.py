@@ -28,6 +28,7 @@ def _current_team_id(request: HttpRequest) -> int | None:
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
+    form_error, status = None, 200
     if request.method == "POST":
         try:
             project = services.project_create(
@@ -37,7 +38,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
                 description=request.POST.get("description", ""),
             )
         except ApplicationError as error:
-            messages.error(request, error.message)
+            form_error, status = error.message, error.status
         else:
             return redirect("characters:project", project_id=project.pk)
     return render(
@@ -47,13 +48,18 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "projects": selectors.project_list(user=request.user),
             "memberships": teams_selectors.memberships_for_user(user=request.user),
             "current_team_id": _current_team_id(request),
+            # A refusal is shown in the form it answers, with what was typed kept.
+            "form_error": form_error,
+            "posted": request.POST,
         },
+        status=status,
     )
 
 
 @login_required
 def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     project = selectors.project_get(user=request.user, project_id=project_id)
+    form_error, status = None, 200
     if request.method == "POST":
         try:
             character = services.character_create(
@@ -63,7 +69,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
                 description=request.POST.get("description", ""),
             )
         except ApplicationError as error:
-            messages.error(request, error.message)
+            form_error, status = error.message, error.status
         else:
             return redirect("characters:studio", character_id=character.pk)
     return render(
@@ -75,7 +81,10 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
             "can_delete": selectors.can_delete(
                 user=request.user, owner_id=project.created_by_id, team_id=project.team_id
             ),
+            "form_error": form_error,
+            "posted": request.POST,
         },
+        status=status,
     )
 
 

@@ -216,3 +216,27 @@ def test_activate_rename_delete_and_regenerate_from_the_page(
     alice_client.post(f"{url}versions/{older.pk}/delete/")
     version.refresh_from_db()
     assert version.is_active and version.status == Status.COMPLETED
+
+
+def test_a_refused_project_is_explained_in_its_form_with_the_typing_kept(alice_client, studio):
+    """Refusals were flash messages at the top of the page while the form emptied."""
+    response = alice_client.post(
+        "/characters/",
+        {"team": studio["team"].id, "name": "   ", "description": "A stormy coast"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    form = html.split('data-testid="new-project"', 1)[1].split("</form>", 1)[0]
+    assert 'data-testid="form-error"' in form
+    assert "A stormy coast</textarea>" in form
+
+
+def test_a_refused_character_is_explained_in_its_form_with_the_typing_kept(alice_client, studio):
+    response = alice_client.post(
+        f"/characters/projects/{studio['project'].pk}/",
+        {"name": "", "description": "Grey wool coat"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    form = html.split('data-testid="new-character"', 1)[1].split("</form>", 1)[0]
+    assert 'data-testid="form-error"' in form and "Grey wool coat</textarea>" in form

@@ -319,8 +319,8 @@ PAGE_ROWS = [
         data={"styles": ["corporate"], "backdrop": ""}),
     # characters
     page("GET",    "/characters/",                                       "login  200    200    200    200    200"),
-    # "No such team." as a message on the list page, exactly as for a team that does not exist.
-    page("POST",   "/characters/",                                       "login  x200   x200   302    302    x200",
+    # "No such team." in the new-project form (404), exactly as for a team that does not exist.
+    page("POST",   "/characters/",                                       "login  404    404    302    302    404",
         data={"team": "{team}", "name": "A page film"}),
     page("GET",    "/characters/projects/{project}/",                    "login  404    404    200    200    404"),
     page("POST",   "/characters/projects/{project}/",                    "login  404    404    302    302    404",
