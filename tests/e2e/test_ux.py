@@ -79,6 +79,8 @@ def acme(settings, tmp_path):
 def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, login, screenshot, acme):
     context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True)
     page = context.new_page()
+    missing = []  # nothing a page loads may be missing
+    page.on("response", lambda r: r.status >= 400 and missing.append(f"{r.status} {r.url}"))
     team = acme["team"].id
     signed_out = ["/", "/accounts/login/", "/accounts/signup/"]
     paths = [
@@ -104,8 +106,12 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, login, screen
         if measured["scroll"] > measured["width"]:
             too_wide[path] = measured
             screenshot(page, path.strip("/").replace("/", "-") or "home")
+    icon = page.evaluate("document.querySelector('link[rel=icon]')?.href")
+    icon_status = page.request.get(icon).status if icon else None
     context.close()
     assert too_wide == {}
+    assert missing == []
+    assert icon_status == 200  # browsers asked for /favicon.ico on every page: a 404 each
 
 
 def test_the_new_headshot_page_shows_the_cost_before_anything_is_touched(page, login, acme):
