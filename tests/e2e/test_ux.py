@@ -37,12 +37,7 @@ OVERFLOW = """() => {
 
 
 @pytest.fixture
-def acme(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    }
+def acme(media):
     seed_packages()
     team = TeamFactory(name="Acme Studio", slug="acme-studio")
     admin = UserFactory(email="admin@example.com", name="Alexandra Montgomery-Whitfield")
