@@ -85,6 +85,9 @@ def test_staff_refund_a_generation_and_the_member_sees_it(page, new_page, login,
     expect(page.get_by_test_id("kpi-total")).to_have_text("1")
     expect(page.locator("svg.chart")).to_have_count(5)
     screenshot(page, "5b-analytics")
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone: charts shrink to fit
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The member signs in: the balance is whole again and the history says why.
     member_page = new_page()
