@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
 from common.models import TimeStampedModel
+from credits.services import MAX_AMOUNT
 
 
 class CreditPackage(TimeStampedModel):
@@ -23,7 +25,9 @@ class CreditPackage(TimeStampedModel):
     name = models.CharField(max_length=60)
     description = models.CharField(max_length=200, blank=True)
     credits = models.PositiveIntegerField(
-        default=0, help_text="Credits in the pack (0 for a custom package)."
+        default=0,
+        help_text="Credits in the pack (0 for a custom package).",
+        validators=[MaxValueValidator(MAX_AMOUNT)],  # one purchase grants at most this
     )
     price_cents = models.PositiveIntegerField(
         default=0, help_text="Price of the pack in cents (0 for a custom package)."
@@ -34,7 +38,7 @@ class CreditPackage(TimeStampedModel):
     )
     price_per_credit_cents = models.PositiveIntegerField(default=0)
     min_credits = models.PositiveIntegerField(default=0)
-    max_credits = models.PositiveIntegerField(default=0)
+    max_credits = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_AMOUNT)])
     active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from billing.models import CreditPackage, Payment
 from common.errors import ApplicationError
 from credits import selectors as credits_selectors
+from credits.services import MAX_AMOUNT
 
 LOG_PAGE_SIZE = 15
 PURCHASES_PAGE_SIZE = 10
@@ -48,7 +49,8 @@ def checkout_quote(*, package: CreditPackage, quantity: int | None = None) -> Qu
                 f"{package.name} is a fixed pack; a quantity applies only to a custom amount.",
                 code="invalid_quantity",
             )
-        return Quote(package, package.credits, package.price_cents, package.currency)
+        quote = Quote(package, package.credits, package.price_cents, package.currency)
+        return _grantable(quote)
     if quantity is None or isinstance(quantity, bool) or not isinstance(quantity, int):
         raise ApplicationError(
             "Choose how many credits to buy (a whole number).", code="invalid_quantity"
@@ -58,7 +60,18 @@ def checkout_quote(*, package: CreditPackage, quantity: int | None = None) -> Qu
             f"Buy between {package.min_credits:,} and {package.max_credits:,} credits.",
             code="invalid_quantity",
         )
-    return Quote(package, quantity, quantity * package.price_per_credit_cents, package.currency)
+    return _grantable(
+        Quote(package, quantity, quantity * package.price_per_credit_cents, package.currency)
+    )
+
+
+def _grantable(quote: Quote) -> Quote:
+    """Never charge for more than one purchase can credit (a package edited past it)."""
+    if quote.credits > MAX_AMOUNT:
+        raise ApplicationError(
+            f"One purchase can add at most {MAX_AMOUNT:,} credits.", code="invalid_quantity"
+        )
+    return quote
 
 
 def format_money(cents: int, currency: str = "usd") -> str:

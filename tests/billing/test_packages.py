@@ -135,3 +135,24 @@ def test_payments_are_read_only_in_admin(client, packages, django_user_model):
 
     assert client.get("/admin/billing/payment/").status_code == 200
     assert client.get("/admin/billing/payment/add/").status_code == 403
+
+
+def test_a_pack_larger_than_one_grant_is_invalid_and_never_charged(packages):
+    """Stripe would charge for it, then the grant would refuse it on every webhook retry."""
+    big = packages["professional"]
+    big.credits = 1_000_001
+    with pytest.raises(ValidationError) as error:
+        big.full_clean()
+    assert "credits" in error.value.message_dict
+    big.save()  # a row edited past the bound outside the admin: checkout still refuses it
+    with pytest.raises(ApplicationError, match="at most 1,000,000") as refused:
+        selectors.checkout_quote(package=big)
+    assert refused.value.code == "invalid_quantity"
+
+
+def test_a_custom_package_cannot_reach_past_one_grant(packages):
+    custom = packages["custom"]
+    custom.max_credits = 2_000_000
+    with pytest.raises(ValidationError) as error:
+        custom.full_clean()
+    assert "max_credits" in error.value.message_dict
