@@ -313,17 +313,19 @@ def version_generate(
         aspect_ratio=aspect_ratio,
         with_background=background_data is not None,
     )
-    name = (version_name or "").strip() or _default_name(character, estimate)
-    if len(name) > MAX_NAME:
+    given_name = (version_name or "").strip()
+    if len(given_name) > MAX_NAME:
         raise ApplicationError(
             f"The version name is at most {MAX_NAME} characters.", code="name_too_long"
         )
+    # The request as sent, not the default name: that one counts finished versions, so a
+    # retry after the first job finished would look like another request.
     fingerprint = _fingerprint(
         character.pk,
         template,
         art_style,
         aspect_ratio,
-        name,
+        given_name,
         description,
         _sha(reference_data),
         _sha(background_data),
@@ -336,6 +338,7 @@ def version_generate(
         ).first()
         if existing is not None:
             return _replay(existing, fingerprint), False
+    name = given_name or _default_name(character, estimate)
 
     local = engine.is_local()
     if reference_data is None and local:

@@ -222,6 +222,18 @@ def test_the_same_idempotency_key_returns_the_same_version(studio, media, obama_
     assert balance(studio) == 40 - 12
 
 
+def test_a_retry_after_the_first_job_finished_is_still_a_replay(studio, media, obama_jpeg):
+    """The default name (numbered from finished versions) was part of the fingerprint: once
+    the first job completed, the identical retry looked like another request (409)."""
+    first, _ = generate(studio, obama_jpeg, idempotency_key="k1")
+    services.version_run(version_id=first.pk)
+    first.refresh_from_db()
+    assert first.status == Status.COMPLETED
+    again, created = generate(studio, obama_jpeg, idempotency_key="k1")
+    assert (again.pk, created) == (first.pk, False)
+    assert balance(studio) == 40 - 12
+
+
 def test_the_same_idempotency_key_with_another_request_is_a_conflict(studio, media, obama_jpeg):
     generate(studio, obama_jpeg, idempotency_key="k1")
     with pytest.raises(Conflict):
