@@ -360,10 +360,20 @@ def credits_reassign(
 def credits_return_to_pool(
     *, team_id: int, user_id: int, key: str, actor_id: int | None = None
 ) -> Movement | None:
-    """A leaving member's whole allocation goes back to the pool (nothing if it is empty)."""
+    """A leaving member's whole allocation goes back to the pool (nothing if it is empty).
+
+    Refused while a job holds part of it: its release would land in an allocation nobody
+    can use. Checked under the account's row lock, which a hold's conditional UPDATE also
+    takes, so a hold committing meanwhile is seen (and one starting later finds nothing).
+    """
     member = Account.objects.select_for_update().get(
         pk=account_member(team_id=team_id, user_id=user_id).pk
     )
+    if Hold.objects.filter(account=member, amount__gt=F("captured") + F("released")).exists():
+        raise Conflict(
+            "This member has a job running. Try again when it has finished.",
+            code="still_running",
+        )
     if member.balance <= 0:
         return None
     return _post(

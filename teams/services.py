@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound, object_id
-from credits import selectors as credits_selectors
 from credits import services as credits_services
 from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
 from teams.selectors import api_key_hash, team_get_for_admin
@@ -99,11 +98,7 @@ def membership_remove(*, actor, team_id: int, user_id: int) -> None:
     membership = _membership_of(team, user_id)
     if membership.role == Role.ADMIN and not _other_admins(team, user_id):
         raise Conflict("A team needs at least one admin.", code="last_admin")
-    if credits_selectors.held_for_member(team_id=team.id, user_id=membership.user_id):
-        # Its credits would settle into an allocation nobody can use any more.
-        raise Conflict(
-            "This member has a job running. Remove them when it has finished.", code="still_running"
-        )
+    # Refused (still_running) while a job holds part of the allocation.
     credits_services.credits_return_to_pool(
         team_id=team.id,
         user_id=user_id,
@@ -221,10 +216,18 @@ def invitation_accept(*, key: str, user) -> Membership:
 
 
 def _require_member(team: Team, user_id: int) -> None:
-    if not Membership.objects.filter(team=team, user_id=object_id(user_id)).exists():
+    """Under the membership's row lock, held to the caller's commit: a removal running at
+    the same time either waits for the credits to land (and returns them to the pool) or
+    has already deleted the row (and nothing is paid to the person who left)."""
+    if not (
+        Membership.objects.select_for_update()
+        .filter(team=team, user_id=object_id(user_id))
+        .exists()
+    ):
         raise NotFound("That person is not a member of this team.")
 
 
+@transaction.atomic
 def team_credits_allocate(*, actor, team_id: int, user_id: int, amount: int, key: str):
     team = team_get_for_admin(user=actor, team_id=team_id)
     _require_member(team, user_id)
@@ -237,14 +240,17 @@ def team_credits_allocate(*, actor, team_id: int, user_id: int, amount: int, key
     )
 
 
+@transaction.atomic
 def team_credits_auto_distribute(*, actor, team_id: int, key: str):
     team = team_get_for_admin(user=actor, team_id=team_id)
-    user_ids = list(team.memberships.values_list("user_id", flat=True))
+    # Locked like _require_member's: nobody removed meanwhile gets a share.
+    user_ids = list(team.memberships.select_for_update().values_list("user_id", flat=True))
     return credits_services.credits_auto_distribute(
         team_id=team.id, user_ids=user_ids, key=f"distribute:{team.id}:{key}", actor_id=actor.id
     )
 
 
+@transaction.atomic
 def team_credits_reassign(
     *, actor, team_id: int, from_user_id: int, to_user_id: int, amount: int, key: str
 ):
