@@ -382,13 +382,6 @@ def _render_all(generation: HeadshotGeneration) -> None:
 
 
 def _deliver(generation: HeadshotGeneration, index: int, outcome: engine.RenderOutcome) -> None:
-    delivered_before = generation.images.count()
-    cost = headshot_image_cost(
-        base_cost=generation.metadata.get("base_cost", generation.style.base_cost),
-        is_premium=generation.metadata.get("is_premium", generation.style.is_premium),
-        quality=generation.quality,
-        delivered_index=delivered_before,
-    )
     image = GeneratedImage(
         generation=generation,
         index=index,
@@ -400,7 +393,6 @@ def _deliver(generation: HeadshotGeneration, index: int, outcome: engine.RenderO
         attempts=outcome.attempts,
         engine=outcome.engine,
         model_name=outcome.model,
-        credits=cost,
         metadata=outcome.metadata,
     )
     image.image.save(f"{index}.jpg", ContentFile(outcome.jpeg), save=False)
@@ -408,7 +400,7 @@ def _deliver(generation: HeadshotGeneration, index: int, outcome: engine.RenderO
     image.thumbnail.save(f"{index}-thumb.jpg", ContentFile(outcome.thumbnail), save=False)
     try:
         with transaction.atomic():
-            _record_delivery(generation, image, index, cost, delivered_before, outcome.engine)
+            _record_delivery(generation, image, index, outcome.engine)
     except (IntegrityError, *DATABASE_ERRORS) as error:
         # A duplicate delivery of the task rendered this index first (keep theirs), or the
         # database went away (the task's retry renders this index again).
@@ -418,9 +410,19 @@ def _deliver(generation: HeadshotGeneration, index: int, outcome: engine.RenderO
             raise
 
 
-def _record_delivery(
-    generation, image, index: int, cost: int, delivered_before: int, engine_name: str
-) -> None:
+def _record_delivery(generation, image, index: int, engine_name: str) -> None:
+    """Price the image by how many were delivered before it, counted under the job's row
+    lock: two runs of one job (a slow one the reconciler re-queued) would otherwise both
+    count the other's uncommitted image as missing and both charge the first-image price."""
+    list(HeadshotGeneration.objects.select_for_update().filter(pk=generation.pk).values_list("pk"))
+    delivered_before = GeneratedImage.objects.filter(generation_id=generation.pk).count()
+    cost = headshot_image_cost(
+        base_cost=generation.metadata.get("base_cost", generation.style.base_cost),
+        is_premium=generation.metadata.get("is_premium", generation.style.is_premium),
+        quality=generation.quality,
+        delivered_index=delivered_before,
+    )
+    image.credits = cost
     image.save()
     credits_services.credits_capture(
         hold_key=generation.hold_key, amount=cost, key=f"{generation.hold_key}:capture:{index}"
