@@ -8,6 +8,7 @@ app's own `fail`, which settles its credits the way that app settles a failed jo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -70,6 +71,21 @@ def jobs_reconcile(
         fail(job)
         counts["failed"] += 1
     return counts
+
+
+def job_deleted_release_hold(*, hold_key: str) -> None:
+    """A job row deleted while running (in admin, or with its project or team) takes its
+    hold with it unless released: the sweep above only sees rows that still exist."""
+    from common.errors import NotFound
+    from credits import services as credits_services
+
+    def release() -> None:
+        with contextlib.suppress(NotFound):  # it never held anything
+            credits_services.credits_release(
+                hold_key=hold_key, key=f"{hold_key}:deleted", memo="Returned: the job was deleted"
+            )
+
+    transaction.on_commit(release)
 
 
 def job_failure_reason(
