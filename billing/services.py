@@ -310,6 +310,13 @@ def payment_refund(*, charge: Mapping, event_id: str = "") -> Payment | None:
     payment = (intent_id and payments.filter(stripe_payment_intent_id=intent_id).first()) or (
         payments.filter(stripe_charge_id=charge_id).first()
     )
+    if payment is None and intent_id:
+        # A fulfilment still in flight has not saved the intent and charge ids: find its
+        # session through Stripe, then wait on its row lock for the grant to commit. (Left
+        # unmatched, the event would be marked processed and the refund lost for good.)
+        session_id = stripe_gateway.checkout_session_id_for_intent(intent_id=intent_id)
+        if session_id:
+            payment = payments.filter(stripe_session_id=session_id).first()
     if payment is None:
         logger.info("Ignoring refund of charge %s: no Portrait Studio payment", charge_id)
         return None

@@ -105,6 +105,16 @@ def checkout_session_retrieve(*, session_id: str) -> dict[str, Any]:
     return session.to_dict()
 
 
+def checkout_session_id_for_intent(*, intent_id: str) -> str | None:
+    """The Checkout Session that created a payment intent, or None (not one of ours)."""
+    try:
+        page = stripe.checkout.Session.list(payment_intent=intent_id, limit=1, **_request_options())
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+    sessions = page.to_dict().get("data") or []
+    return str(sessions[0]["id"]) if sessions else None
+
+
 def charge_retrieve(*, charge_id: str) -> dict[str, Any]:
     """A charge as Stripe has it now (amount_refunded is cumulative)."""
     try:

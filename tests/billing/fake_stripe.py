@@ -353,6 +353,8 @@ class FakeStripe:
             return 200, self._account(), json_type
         if method == "POST" and path == "/v1/checkout/sessions":
             return 200, self._session_create(params), json_type
+        if method == "GET" and path == "/v1/checkout/sessions":
+            return 200, self._session_list(params), json_type
         if method == "POST" and path == "/v1/webhook_endpoints":
             return 200, self._webhook_endpoint_create(params), json_type
         match = re.fullmatch(
@@ -414,6 +416,22 @@ class FakeStripe:
                 "dashboard": {"display_name": "Portrait Studio", "timezone": "Etc/UTC"},
             },
             "type": "standard",
+        }
+
+    def _session_list(self, params: dict) -> dict:
+        """GET /v1/checkout/sessions?payment_intent=...: Stripe's filter by payment intent."""
+        intent = params.get("payment_intent")
+        found = [
+            _public(copy.deepcopy(session))
+            for session in self.objects["checkout.session"].values()
+            if intent and session.get("payment_intent") == intent
+        ]
+        limit = int(params.get("limit") or 10)
+        return {
+            "object": "list",
+            "url": "/v1/checkout/sessions",
+            "has_more": False,
+            "data": found[:limit],
         }
 
     def _session_create(self, params: dict) -> dict:

@@ -1,12 +1,15 @@
 """Fulfilment and refunds through dj-stripe's real webhook endpoint, with signed events."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from djstripe.models import Event, WebhookEventTrigger
 
+from billing import services as billing_services
+from billing import stripe_gateway
 from billing.models import FulfilledVia, Payment, PaymentStatus
 from credits import selectors as credits_selectors
 from credits import services as credits_services
@@ -326,6 +329,48 @@ def test_a_refund_for_an_unknown_charge_is_ignored(
 
 
 # --- racing ------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_arriving_while_the_purchase_is_being_fulfilled_is_not_lost(fake_stripe):
+    """The refund's webhook looked the payment up by ids that the fulfilment in flight had
+    not committed yet, found nothing, and was marked processed: the buyer kept the credits
+    (review finding, reproduced). It now finds the session through Stripe and waits."""
+    needs_postgres()
+    seed_packages()
+    endpoint = make_webhook_endpoint()
+    team = TeamFactory()
+    admin = MembershipFactory(team=team, role=Role.ADMIN).user
+    payment = start_checkout(admin=admin, team=team)
+    fake_stripe.pay(payment.stripe_session_id)
+    # What fulfilment read from Stripe just before the buyer was refunded.
+    before_refund = stripe_gateway.checkout_session_retrieve(session_id=payment.stripe_session_id)
+    charge_id = before_refund["payment_intent"]["latest_charge"]["id"]
+    statuses: list[int] = []
+
+    def refund_webhook():
+        try:
+            charge = fake_stripe.refund(charge_id)
+            event = fake_stripe.event("charge.refunded", charge)
+            statuses.append(post_event(Client(), endpoint, event).status_code)
+        finally:
+            connection.close()
+
+    refund = threading.Thread(target=refund_webhook)
+    with transaction.atomic():
+        billing_services.payment_fulfil(
+            session=before_refund, via=FulfilledVia.WEBHOOK, event_id="evt_fulfil"
+        )
+        refund.start()
+        time.sleep(0.5)  # the refund's webhook runs while the grant is not committed
+    refund.join(timeout=30)
+
+    assert statuses == [200]
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and payment.credits_refunded == 50
+    assert _pool(team) == 0
+    _assert_ledger_clean()
 
 
 @pytest.mark.postgres
