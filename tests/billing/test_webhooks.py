@@ -331,18 +331,23 @@ def test_a_refund_for_an_unknown_charge_is_ignored(
 # --- racing ------------------------------------------------------------------------------------
 
 
+def _committed_checkout():
+    """A webhook endpoint and a fresh team's Starter checkout, committed for other threads."""
+    needs_postgres()
+    seed_packages()
+    endpoint = make_webhook_endpoint()
+    team = TeamFactory()
+    admin = MembershipFactory(team=team, role=Role.ADMIN).user
+    return endpoint, team, admin, start_checkout(admin=admin, team=team)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_refund_arriving_while_the_purchase_is_being_fulfilled_is_not_lost(fake_stripe):
     """The refund's webhook looked the payment up by ids that the fulfilment in flight had
     not committed yet, found nothing, and was marked processed: the buyer kept the credits
     (review finding, reproduced). It now finds the session through Stripe and waits."""
-    needs_postgres()
-    seed_packages()
-    endpoint = make_webhook_endpoint()
-    team = TeamFactory()
-    admin = MembershipFactory(team=team, role=Role.ADMIN).user
-    payment = start_checkout(admin=admin, team=team)
+    endpoint, team, _, payment = _committed_checkout()
     fake_stripe.pay(payment.stripe_session_id)
     # What fulfilment read from Stripe just before the buyer was refunded.
     before_refund = stripe_gateway.checkout_session_retrieve(session_id=payment.stripe_session_id)
@@ -376,12 +381,7 @@ def test_a_refund_arriving_while_the_purchase_is_being_fulfilled_is_not_lost(fak
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_success_page_and_webhook_racing_still_grant_once(fake_stripe):
-    needs_postgres()
-    seed_packages()
-    endpoint = make_webhook_endpoint()
-    team = TeamFactory()
-    admin = MembershipFactory(team=team, role=Role.ADMIN).user
-    payment = start_checkout(admin=admin, team=team)
+    endpoint, team, admin, payment = _committed_checkout()
     session = fake_stripe.pay(payment.stripe_session_id)
     event = fake_stripe.event("checkout.session.completed", session)
     barrier = threading.Barrier(4)
