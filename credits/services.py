@@ -833,19 +833,25 @@ def credits_refund(
     actor_id: int,
     reason: str,
     reference: str = "",
+    to_pool: bool = False,
 ) -> Movement:
-    """Spend -> member: staff give back credits a job spent. The caller checks the limit."""
+    """Spend -> member: staff give back credits a job spent. The caller checks the limit.
+
+    `to_pool`: to the team pool instead (the member has left the team: their allocation
+    would keep credits nobody can use)."""
     _check_amount(amount)
     if not reason.strip():
         raise ApplicationError("A refund needs a reason.", code="reason_required")
+    target = (
+        account_pool(team_id=team_id)
+        if to_pool
+        else account_member(team_id=team_id, user_id=user_id)
+    )
     return _post(
         key=key,
         kind=Kind.REFUND,
         category=Category.REFUND,
-        legs=[
-            (account_system(SystemAccount.SPEND), -amount),
-            (account_member(team_id=team_id, user_id=user_id), amount),
-        ],
+        legs=[(account_system(SystemAccount.SPEND), -amount), (target, amount)],
         team_id=team_id,
         actor_id=actor_id,
         memo=reason,

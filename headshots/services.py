@@ -781,6 +781,10 @@ def headshot_refund(
             for image in chosen
             if image.credits > 0
         ]
+    # A member who has left the team: the refund goes to the team pool.
+    left = not teams_selectors.is_team_member(
+        user_id=generation.user_id, team_id=generation.team_id
+    )
     for key, credits in legs:
         movement = credits_services.credits_refund(
             team_id=generation.team_id,
@@ -790,6 +794,7 @@ def headshot_refund(
             actor_id=actor_id,
             reason=reason.strip(),
             reference=f"headshot:{generation.pk}",
+            to_pool=left,
         )
         if not movement.created:
             raise Conflict("This was already refunded.", code="already_refunded")

@@ -38,6 +38,10 @@ def is_team_admin(*, user, team_id: int) -> bool:
     return Membership.objects.filter(team_id=team_id, user=user, role=Role.ADMIN).exists()
 
 
+def is_team_member(*, user_id: int, team_id: int) -> bool:
+    return Membership.objects.filter(team_id=team_id, user_id=user_id).exists()
+
+
 def team_get(*, team_id) -> Team:
     """Any team, by id, for staff (who act on every team); NotFound for a bad id."""
     try:

@@ -359,3 +359,19 @@ def test_two_staff_refunding_at_once_pay_once(member, staff_user):
     assert balance(member) == 100
     assert _refund_transactions(generation).count() == 1
     assert credits_selectors.ledger_audit().clean
+
+
+def test_a_refund_for_a_member_who_left_goes_to_the_team_pool(member, staff_user):
+    """It went to the leaver's allocation, which nobody in the team can use any more."""
+    from teams.models import Membership
+
+    generation = spent_generation(member, costs=(3, 2))
+    pool_before = credits_selectors.balance_pool(team_id=member.team.id)
+    Membership.objects.filter(team=member.team, user=member).delete()
+
+    response = _refund(staff_user, generation)
+
+    assert response.status_code == 201, response.content
+    assert credits_selectors.balance_pool(team_id=member.team.id) == pool_before + 5
+    assert balance(member) == 95
+    _ledger_clean()
