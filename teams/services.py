@@ -79,7 +79,7 @@ def membership_set_role(*, actor, team_id: int, user_id: int, role: str) -> Memb
             f"Role must be one of: {', '.join(Role.values)}.", code="invalid_role"
         )
     # Lock the team's memberships so two demotions cannot both pass the last-admin check.
-    list(Membership.objects.select_for_update().filter(team=team))
+    list(Membership.objects.select_for_update().filter(team=team).order_by("pk"))
     membership = _membership_of(team, user_id)
     if role == Role.MEMBER and membership.role == Role.ADMIN and not _other_admins(team, user_id):
         raise Conflict("A team needs at least one admin.", code="last_admin")
@@ -94,7 +94,7 @@ def membership_remove(*, actor, team_id: int, user_id: int) -> None:
     team = team_get_for_admin(user=actor, team_id=team_id)
     if team.is_personal:
         raise Conflict("You cannot leave your personal team.", code="personal_team")
-    list(Membership.objects.select_for_update().filter(team=team))
+    list(Membership.objects.select_for_update().filter(team=team).order_by("pk"))
     membership = _membership_of(team, user_id)
     if membership.role == Role.ADMIN and not _other_admins(team, user_id):
         raise Conflict("A team needs at least one admin.", code="last_admin")
@@ -215,22 +215,26 @@ def invitation_accept(*, key: str, user) -> Membership:
 # --- team credits: the admin moves credits between the pool and members ------------------
 
 
-def _require_member(team: Team, user_id: int) -> None:
-    """Under the membership's row lock, held to the caller's commit: a removal running at
-    the same time either waits for the credits to land (and returns them to the pool) or
-    has already deleted the row (and nothing is paid to the person who left)."""
-    if not (
+def _require_members(team: Team, *user_ids) -> None:
+    """Under the memberships' row locks (taken in one order, like a removal's), held to
+    the caller's commit: a removal running at the same time either waits for the credits
+    to land (and returns them to the pool) or has already deleted the row (and nothing is
+    paid to the person who left)."""
+    wanted = {object_id(user_id) for user_id in user_ids}
+    found = set(
         Membership.objects.select_for_update()
-        .filter(team=team, user_id=object_id(user_id))
-        .exists()
-    ):
+        .filter(team=team, user_id__in=wanted)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
+    )
+    if found != wanted:
         raise NotFound("That person is not a member of this team.")
 
 
 @transaction.atomic
 def team_credits_allocate(*, actor, team_id: int, user_id: int, amount: int, key: str):
     team = team_get_for_admin(user=actor, team_id=team_id)
-    _require_member(team, user_id)
+    _require_members(team, user_id)
     return credits_services.credits_allocate(
         team_id=team.id,
         user_id=user_id,
@@ -243,8 +247,10 @@ def team_credits_allocate(*, actor, team_id: int, user_id: int, amount: int, key
 @transaction.atomic
 def team_credits_auto_distribute(*, actor, team_id: int, key: str):
     team = team_get_for_admin(user=actor, team_id=team_id)
-    # Locked like _require_member's: nobody removed meanwhile gets a share.
-    user_ids = list(team.memberships.select_for_update().values_list("user_id", flat=True))
+    # Locked like _require_members': nobody removed meanwhile gets a share.
+    user_ids = list(
+        team.memberships.select_for_update().order_by("pk").values_list("user_id", flat=True)
+    )
     return credits_services.credits_auto_distribute(
         team_id=team.id, user_ids=user_ids, key=f"distribute:{team.id}:{key}", actor_id=actor.id
     )
@@ -255,8 +261,7 @@ def team_credits_reassign(
     *, actor, team_id: int, from_user_id: int, to_user_id: int, amount: int, key: str
 ):
     team = team_get_for_admin(user=actor, team_id=team_id)
-    _require_member(team, from_user_id)
-    _require_member(team, to_user_id)
+    _require_members(team, from_user_id, to_user_id)
     return credits_services.credits_reassign(
         team_id=team.id,
         from_user_id=from_user_id,
