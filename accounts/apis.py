@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from common.api import created, idempotency_key, paginated
+from common.api import client_key, created, idempotency_key, paginated
 from credits import selectors as credits_selectors
 
 
@@ -81,7 +81,7 @@ class CreditRewardApi(APIView):
 
     @extend_schema(request=None, responses={201: OutputSerializer})
     def post(self, request):
-        if not request.headers.get("Idempotency-Key"):
+        if client_key(request) is None:
             raise serializers.ValidationError(
                 {"Idempotency-Key": "Send the ad impression id as the Idempotency-Key header."}
             )

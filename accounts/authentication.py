@@ -40,19 +40,30 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
             return None
         if type(headless_settings.TOKEN_STRATEGY) is not SessionTokenStrategy:
             return super().authenticate(request)
-        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=token)
-        if session.session_key is None:
-            return None  # not a well-formed key: loading it would mint a fresh one
-        # The one load: a missing or expired session comes back empty with no key.
-        if session.get(SESSION_KEY) is None or not session.session_key:
-            return None
-        user = _session_user(session)
-        if user is None or not user.is_authenticated:
-            return None
-        return user, session
+        found = _token_user(token)
+        if found is None:
+            # A token was sent and is no good: say so, rather than "not provided".
+            raise exceptions.AuthenticationFailed(
+                "The session token is invalid or has expired. Sign in again."
+            )
+        return found
 
     def authenticate_header(self, request) -> str:
         return 'X-Session-Token realm="api"'
+
+
+def _token_user(token: str):
+    """(user, session) for a live session token, else None."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=token)
+    if session.session_key is None:
+        return None  # not a well-formed key: loading it would mint a fresh one
+    # The one load: a missing or expired session comes back empty with no key.
+    if session.get(SESSION_KEY) is None or not session.session_key:
+        return None
+    user = _session_user(session)
+    if user is None or not user.is_authenticated:
+        return None
+    return user, session
 
 
 def _session_user(session):

@@ -9,22 +9,23 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from characters import selectors, services
 from characters.models import ArtStyle, Size, Status, TemplateType
-from common.api import SubmitThrottledMixin, created, paginated
-from common.errors import ApplicationError
+from common.api import (
+    SubmitThrottledMixin,
+    TextField,
+    choice_filter_field,
+    client_key,
+    created,
+    paginated,
+)
+from common.errors import object_id
+from common.parsers import JSONParser
 from headshots import files
-
-
-def _client_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 100:
-        raise ApplicationError("Idempotency-Key is at most 100 characters.", code="invalid")
-    return key or None
 
 
 class UserSerializer(serializers.Serializer):
@@ -210,8 +211,8 @@ class ProjectListCreateApi(APIView):
             ref_name = "FilmProjectCreate"
 
         team = serializers.IntegerField()
-        name = serializers.CharField(max_length=200)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+        name = TextField(max_length=200)
+        description = TextField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         parameters=[OpenApiParameter("team", int, required=False)],
@@ -222,8 +223,9 @@ class ProjectListCreateApi(APIView):
         return paginated(
             request=request,
             view=self,
+            # A malformed team is a 404, as on the headshots config, not the unfiltered list.
             queryset=selectors.project_list(
-                user=request.user, team_id=int(team) if team and team.isdigit() else None
+                user=request.user, team_id=object_id(team) if team else None
             ),
             serializer_class=ProjectSerializer,
         )
@@ -244,8 +246,8 @@ class ProjectDetailApi(APIView):
         class Meta:
             ref_name = "FilmProjectUpdate"
 
-        name = serializers.CharField(max_length=200, required=False)
-        description = serializers.CharField(required=False, allow_blank=True)
+        name = TextField(max_length=200, required=False)
+        description = TextField(required=False, allow_blank=True)
 
     @extend_schema(responses=ProjectSerializer)
     def get(self, request, project_id: int):
@@ -272,8 +274,8 @@ class CharacterListCreateApi(APIView):
         class Meta:
             ref_name = "CharacterCreate"
 
-        name = serializers.CharField(max_length=120)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+        name = TextField(max_length=120)
+        description = TextField(required=False, allow_blank=True, default="")
 
     @extend_schema(responses=CharacterSerializer(many=True))
     def get(self, request, project_id: int):
@@ -300,8 +302,8 @@ class CharacterDetailApi(APIView):
         class Meta:
             ref_name = "CharacterUpdate"
 
-        name = serializers.CharField(max_length=120, required=False)
-        description = serializers.CharField(required=False, allow_blank=True)
+        name = TextField(max_length=120, required=False)
+        description = TextField(required=False, allow_blank=True)
         last_viewed_version = serializers.IntegerField(
             required=False, help_text="Remember this version as the one I look at"
         )
@@ -333,15 +335,18 @@ class CharacterDetailApi(APIView):
 class VersionListGenerateApi(SubmitThrottledMixin, APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
+    class FilterSerializer(serializers.Serializer):
+        status = choice_filter_field("Status", Status.choices)
+
     class GenerateSerializer(serializers.Serializer):
         class Meta:
             ref_name = "CharacterVersionGenerate"
 
-        version_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+        version_name = TextField(max_length=255, required=False, allow_blank=True)
         template = serializers.ChoiceField(choices=TemplateType.choices, required=False)
         art_style = serializers.ChoiceField(choices=ArtStyle.choices, default=ArtStyle.REALISTIC)
         aspect_ratio = serializers.ChoiceField(choices=Size.choices, default=Size.SQUARE)
-        additional_description = serializers.CharField(
+        additional_description = TextField(
             required=False, allow_blank=True, default="", max_length=2000
         )
         character_reference = serializers.FileField(required=False)
@@ -366,16 +371,15 @@ class VersionListGenerateApi(SubmitThrottledMixin, APIView):
         responses=VersionSerializer(many=True),
     )
     def get(self, request, character_id: int):
-        wanted = request.query_params.get("status")
-        if wanted and wanted not in Status.values:
-            raise ApplicationError(
-                f"Status must be one of: {', '.join(Status.values)}.", code="invalid_status"
-            )
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         return paginated(
             request=request,
             view=self,
             queryset=selectors.version_list(
-                user=request.user, character_id=character_id, status=wanted or None
+                user=request.user,
+                character_id=character_id,
+                status=filters.validated_data.get("status"),
             ),
             serializer_class=VersionSerializer,
         )
@@ -391,7 +395,7 @@ class VersionListGenerateApi(SubmitThrottledMixin, APIView):
                 character_id=character_id,
                 version_id=v["regenerate_from"],
                 version_name=v.get("version_name", ""),
-                idempotency_key=_client_key(request),
+                idempotency_key=client_key(request),
             )
         else:
             version, _ = services.version_generate(
@@ -406,7 +410,7 @@ class VersionListGenerateApi(SubmitThrottledMixin, APIView):
                 character_reference_url=v["character_reference_url"],
                 background_reference=v.get("background_reference"),
                 background_reference_url=v["background_reference_url"],
-                idempotency_key=_client_key(request),
+                idempotency_key=client_key(request),
             )
         version = selectors.version_get(
             user=request.user, character_id=character_id, version_id=version.pk
@@ -419,7 +423,7 @@ class VersionDetailApi(APIView):
         class Meta:
             ref_name = "CharacterVersionRename"
 
-        version_name = serializers.CharField(max_length=255)
+        version_name = TextField(max_length=255)
 
     @extend_schema(responses=VersionSerializer)
     def get(self, request, character_id: int, version_id: int):

@@ -36,6 +36,7 @@ from characters.models import (
 from common.api import storable_key
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound
 from common.jobs import DATABASE_ERRORS, job_failure_reason, jobs_reconcile
+from common.text import clean_text
 from credits import services as credits_services
 from teams import selectors as teams_selectors
 
@@ -44,20 +45,20 @@ logger = logging.getLogger(__name__)
 RUNNING = selectors.RUNNING
 _STUCK = ApplicationError("The job stopped responding.", code="stuck")
 MAX_NAME = 255
+MAX_DESCRIPTION = 2000
 
 
 # --- projects and characters -----------------------------------------------------------------
 
 
-def _clean_name(name: str, *, what: str, limit: int) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ApplicationError(f"Give the {what} a name.", code="name_required")
-    if len(name) > limit:
-        raise ApplicationError(
-            f"The {what} name is at most {limit} characters.", code="name_too_long"
-        )
-    return name
+def _clean_name(name: object, *, what: str, limit: int) -> str:
+    return clean_text(
+        name, label=f"{what} name", limit=limit, required_message=f"Give the {what} a name."
+    )
+
+
+def _clean_description(description: object) -> str:
+    return clean_text(description, label="description", limit=MAX_DESCRIPTION, multiline=True)
 
 
 @transaction.atomic
@@ -68,7 +69,7 @@ def project_create(*, actor, team_id: int, name: str, description: str = "") -> 
         team=team,
         created_by=actor,
         name=_clean_name(name, what="project", limit=200),
-        description=(description or "").strip(),
+        description=_clean_description(description),
     )
     project.full_clean()
     project.save()
@@ -84,7 +85,7 @@ def project_update(
     if name is not None:
         project.name = _clean_name(name, what="project", limit=200)
     if description is not None:
-        project.description = description.strip()
+        project.description = _clean_description(description)
     project.save(update_fields=["name", "description", "updated_at"])
     return project
 
@@ -139,7 +140,7 @@ def character_create(*, actor, project_id: int, name: str, description: str = ""
         project=project,
         created_by=actor,
         name=_clean_name(name, what="character", limit=120),
-        description=(description or "").strip(),
+        description=_clean_description(description),
     )
     character.full_clean()
     character.save()
@@ -155,7 +156,7 @@ def character_update(
     if name is not None:
         character.name = _clean_name(name, what="character", limit=120)
     if description is not None:
-        character.description = description.strip()
+        character.description = _clean_description(description)
     character.save(update_fields=["name", "description", "updated_at"])
     return character
 
@@ -288,11 +289,12 @@ def version_generate(
     """
     character = selectors.character_get(user=actor, character_id=character_id)
     team = character.project.team
-    description = (additional_description or "").strip()
-    if len(description) > 2000:
-        raise ApplicationError(
-            "The additional description is at most 2000 characters.", code="description_too_long"
-        )
+    description = clean_text(
+        additional_description,
+        label="additional description",
+        limit=MAX_DESCRIPTION,
+        multiline=True,
+    )
     reference_data = (
         character_reference_bytes
         if character_reference_bytes is not None
@@ -313,11 +315,7 @@ def version_generate(
         aspect_ratio=aspect_ratio,
         with_background=background_data is not None,
     )
-    given_name = (version_name or "").strip()
-    if len(given_name) > MAX_NAME:
-        raise ApplicationError(
-            f"The version name is at most {MAX_NAME} characters.", code="name_too_long"
-        )
+    given_name = clean_text(version_name, label="version name", limit=MAX_NAME)
     # The request as sent, not the default name: that one counts finished versions, so a
     # retry after the first job finished would look like another request.
     fingerprint = _fingerprint(

@@ -33,7 +33,10 @@ def _flatten(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every API error is `{"detail": str, "code": str}` (+ `fields` for bad input)."""
     if isinstance(exc, ApplicationError):
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
+        response = Response({"detail": exc.message, "code": exc.code}, status=exc.status)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         fields = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -64,6 +67,8 @@ class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    # Django's reason ("That page number is not an integer") rather than "Invalid page.".
+    invalid_page_message = "No page {page_number}: {message}."
 
 
 def paginated(*, request, view, queryset, serializer_class) -> Response:
@@ -84,11 +89,22 @@ def key_team_id(request) -> int | None:
     return getattr(request.auth, "team_id", None)
 
 
+def client_key(request) -> str | None:
+    """The client's Idempotency-Key header as sent, or None when there is none. A header
+    sent blank is refused: treating it as absent would make every retry a new request."""
+    if "Idempotency-Key" not in request.headers:
+        return None
+    key = request.headers["Idempotency-Key"].strip()
+    if not key:
+        raise ApplicationError("Idempotency-Key is empty.", code="invalid")
+    if len(key) > 100:
+        raise ApplicationError("Idempotency-Key is at most 100 characters.", code="invalid")
+    return key
+
+
 def idempotency_key(request) -> str:
     """The client's Idempotency-Key scoped to the user, or a fresh one (a new movement)."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 100:
-        raise exceptions.ValidationError({"Idempotency-Key": "At most 100 characters."})
+    key = client_key(request)
     return f"{request.user.id}:{key}" if key else uuid.uuid4().hex
 
 
@@ -119,6 +135,26 @@ class SubmitThrottledMixin:
         if self.request.method == "POST":
             throttles.append(SubmitThrottle())
         return throttles
+
+
+class TextField(serializers.CharField):
+    """A string field that refuses numbers and booleans (DRF's CharField turns `1.5` into
+    "1.5"): a client that sends a number as a name has a bug worth hearing about."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def choice_filter_field(name: str, choices) -> serializers.ChoiceField:
+    """An optional query filter over `choices` whose refusal lists what is allowed."""
+    values = [value for value, _label in choices]
+    return serializers.ChoiceField(
+        choices=choices,
+        required=False,
+        error_messages={"invalid_choice": f"{name} must be one of: {', '.join(values)}."},
+    )
 
 
 def id_field(**kwargs) -> serializers.IntegerField:

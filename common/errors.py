@@ -9,9 +9,17 @@ class ApplicationError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after  # seconds, for a refusal that lifts by itself (429)
         if code is not None:
             self.code = code
         if status is not None:

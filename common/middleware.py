@@ -1,4 +1,4 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from common.errors import ApplicationError
@@ -49,3 +49,24 @@ class ContentSecurityPolicyMiddleware:
         if content_type.startswith("text/html") and not request.path.startswith(self.EXEMPT):
             response.setdefault("Content-Security-Policy", self.POLICY)
         return response
+
+
+class RejectNullBytesMiddleware:
+    """A NUL in the path or the query string is a 400 before any view runs: PostgreSQL
+    refuses NUL in text, so any lookup by such a value (an invitation key, a search) would
+    otherwise be a 500. Bodies are covered by the form and serializer fields, which refuse
+    NUL themselves."""
+
+    MESSAGE = "The address contains a null character."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": self.MESSAGE, "code": "invalid"}, status=400)
+            error = ApplicationError(self.MESSAGE, code="invalid", status=400)
+            return render(request, "error.html", {"error": error}, status=400)
+        return self.get_response(request)

@@ -14,7 +14,9 @@ Rules that hold for every function here:
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -388,6 +390,10 @@ def credits_return_to_pool(
     )
 
 
+def _seconds_until(moment) -> int:
+    return max(1, math.ceil((moment - timezone.now()).total_seconds()))
+
+
 @transaction.atomic
 def credits_reward(
     *, team_id: int, user_id: int, key: str, amount: int, daily_cap: int, day_start
@@ -410,6 +416,7 @@ def credits_reward(
             f"You have reached today's limit of {daily_cap} rewards. Come back tomorrow.",
             code="reward_cap_reached",
             status=429,
+            retry_after=_seconds_until(day_start + timedelta(days=1)),
         )
     return credits_grant(
         team_id=team_id,

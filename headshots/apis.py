@@ -10,24 +10,24 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import SubmitThrottledMixin, id_field, key_team_id, paginated
+from common.api import (
+    SubmitThrottledMixin,
+    choice_filter_field,
+    client_key,
+    id_field,
+    key_team_id,
+    paginated,
+)
 from common.errors import ApplicationError
+from common.parsers import JSONParser
 from headshots import exports, files, selectors, services
 from headshots.models import AspectRatio, Event, Quality, Status
 from headshots.pricing import EXTRA_IMAGE_COST, MAX_BATCH_SIZE, PREMIUM_SURCHARGE, QUALITY_SURCHARGE
 from staff.selectors import site_settings
-
-
-def _client_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 100:
-        raise ApplicationError("Idempotency-Key is at most 100 characters.", code="invalid")
-    return key or None
-
 
 # DRF's own conversion of a datetime (ISO 8601 in the active time zone, "Z" for UTC); an
 # unbound field is enough for to_representation.
@@ -281,7 +281,7 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
 
     class FilterSerializer(serializers.Serializer):
         favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
-        status = serializers.ChoiceField(choices=Status.choices, required=False)
+        status = choice_filter_field("Status", Status.choices)
         style = serializers.CharField(required=False)
 
     class SubmitSerializer(HeadshotSpecSerializer):
@@ -324,7 +324,7 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
                 quality=v["quality"],
                 batch_size=v["batch_size"],
                 photo=v.get("photo"),
-                idempotency_key=_client_key(request),
+                idempotency_key=client_key(request),
             )
         generation = selectors.headshot_get_answer(user=request.user, generation_id=generation.pk)
         return Response(GenerationSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
@@ -358,7 +358,7 @@ class HeadshotBatchApi(SubmitThrottledMixin, APIView):
             quality=v["quality"],
             batch_size=v["batch_size"],
             photo=v["photo"],
-            idempotency_key=_client_key(request),
+            idempotency_key=client_key(request),
         )
         rows = selectors.headshot_list_answer(user=request.user).filter(
             pk__in=[g.pk for g in generations]

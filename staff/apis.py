@@ -12,7 +12,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import created, id_field, idempotency_key
+from common.api import TextField, created, id_field, idempotency_key
 from staff import selectors, services
 
 
@@ -36,7 +36,7 @@ class AuditLogSerializer(serializers.Serializer):
 
 class StaffHeadshotRefundApi(StaffApi):
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=services.REASON_MAX_LENGTH)
+        reason = TextField(max_length=services.REASON_MAX_LENGTH)
         image_ids = serializers.ListField(
             child=id_field(),
             required=False,
@@ -82,7 +82,7 @@ class StaffCreditsAdjustApi(StaffApi):
         team_id = id_field()
         user_id = id_field(required=False, allow_null=True)
         amount = NonZeroAmountField(min_value=-1_000_000, max_value=1_000_000)
-        reason = serializers.CharField(max_length=services.REASON_MAX_LENGTH)
+        reason = TextField(max_length=services.REASON_MAX_LENGTH)
 
     @extend_schema(
         request=InputSerializer,

@@ -106,6 +106,7 @@ def audit_log_for(*, target_type: str, target_id) -> QuerySet[AuditLog]:
 # --- analytics ----------------------------------------------------------------------------------
 
 MAX_RANGE_DAYS = 366
+EARLIEST_DAY = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,17 @@ class HeadshotMetrics:
 
 
 def metrics_range(*, start: date | None, end: date | None) -> tuple[date, date]:
-    """The inclusive day range asked for: the last 30 days by default, at most a year."""
-    end = end or timezone.localdate()
-    start = start or end - timedelta(days=29)
+    """The inclusive day range asked for: the last 30 days by default, at most a year, and
+    nothing after today (far dates would overflow the day arithmetic, and hold no rows)."""
+    today = timezone.localdate()
+    end = end or today
+    if end > today or (start and start > today):
+        raise ApplicationError("Choose dates up to today.", code="future_range")
+    if end < EARLIEST_DAY or (start and start < EARLIEST_DAY):
+        raise ApplicationError(
+            f"Choose dates from {EARLIEST_DAY.isoformat()} on.", code="range_too_early"
+        )
+    start = start or max(end - timedelta(days=29), EARLIEST_DAY)
     if start > end:
         raise ApplicationError("The start date must not be after the end date.", code="bad_range")
     if (end - start).days + 1 > MAX_RANGE_DAYS:

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound
+from common.text import clean_text
 from credits import services as credits_services
 from headshots import services as headshots_services
 from staff import selectors
@@ -44,16 +45,13 @@ def _require_staff(actor) -> None:
 
 
 def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            "Give a reason: it is kept in the ledger and the audit log.", code="reason_required"
-        )
-    if len(reason) > REASON_MAX_LENGTH:
-        raise ApplicationError(
-            f"Keep the reason under {REASON_MAX_LENGTH} characters.", code="reason_too_long"
-        )
-    return reason
+    return clean_text(
+        reason,
+        label="reason",
+        limit=REASON_MAX_LENGTH,
+        required_message="Give a reason: it is kept in the ledger and the audit log.",
+        multiline=True,
+    )
 
 
 def audit_log_record(

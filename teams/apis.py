@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import amount_field, created, id_field, idempotency_key, paginated
+from common.api import TextField, amount_field, created, id_field, idempotency_key, paginated
 from credits import selectors as credits_selectors
 from teams import selectors, services
 from teams.models import Role
@@ -23,7 +23,7 @@ class TeamOutputSerializer(serializers.Serializer):
 
 class TeamListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100)
+        name = TextField(max_length=100)
 
     @extend_schema(responses=TeamOutputSerializer(many=True))
     def get(self, request):
@@ -217,7 +217,7 @@ class ApiKeyCreatedOutputSerializer(ApiKeyOutputSerializer):
 
 class TeamApiKeysApi(APIView):
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100)
+        name = TextField(max_length=100)
 
     @extend_schema(responses=ApiKeyOutputSerializer(many=True))
     def get(self, request, team_id: int):

@@ -14,9 +14,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound, object_id
+from common.text import clean_text
 from credits import services as credits_services
 from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
 from teams.selectors import api_key_hash, team_get_for_admin
+
+NAME_MAX_LENGTH = 100  # the name columns of Team and TeamApiKey
 
 
 def _unique_slug(name: str) -> str:
@@ -31,11 +34,9 @@ def _unique_slug(name: str) -> str:
 @transaction.atomic
 def team_create(*, name: str, creator) -> Team:
     """A shared team; its creator becomes its first admin."""
-    name = (name or "").strip()
-    if not name:
-        raise ApplicationError("A team needs a name.", code="name_required")
-    if len(name) > 100:
-        raise ApplicationError("A team name is at most 100 characters.", code="name_too_long")
+    name = clean_text(
+        name, label="team name", limit=NAME_MAX_LENGTH, required_message="A team needs a name."
+    )
     team = Team(name=name, slug=_unique_slug(name), created_by=creator)
     team.full_clean()
     team.save()
@@ -283,9 +284,9 @@ def team_api_key_create(*, actor, team_id: int, name: str) -> tuple[TeamApiKey, 
 
     The plaintext is returned here once and never stored; only its sha256 is kept."""
     team = team_get_for_admin(user=actor, team_id=team_id)
-    name = (name or "").strip()
-    if not name:
-        raise ApplicationError("An API key needs a name.", code="name_required")
+    name = clean_text(
+        name, label="key name", limit=NAME_MAX_LENGTH, required_message="An API key needs a name."
+    )
     prefix = secrets.token_hex(4)
     plaintext = f"ps_{prefix}_{secrets.token_urlsafe(32)}"
     key = TeamApiKey(

@@ -28,6 +28,7 @@ def test_reward_is_granted_once_per_key_and_capped_daily(member):
     assert [r.status_code for r in (first, again, second, third)] == [201, 201, 201, 429]
     assert again.json()["replayed"] is True
     assert third.json()["code"] == "reward_cap_reached"
+    assert 0 < int(third["Retry-After"]) <= 24 * 3600  # seconds to the next UTC day
     assert client.get("/api/v1/me").json()["total_balance"] == 12
 
 

@@ -7,6 +7,7 @@ from allauth.headless.tokens.strategies.sessions import SessionTokenStrategy
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
@@ -27,8 +28,12 @@ def _token(email="token@example.com") -> str:
 
 
 def _authenticate(token: str):
+    """(user, session), or None when the token is refused."""
     request = Request(APIRequestFactory().get("/api/v1/me", HTTP_X_SESSION_TOKEN=token))
-    return SessionTokenAuthentication().authenticate(request)
+    try:
+        return SessionTokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return None
 
 
 def _me(token: str):
@@ -65,7 +70,8 @@ def test_an_unknown_token_is_401_and_creates_no_session():
     before = Session.objects.count()
     response = _me("x" * 32)
     assert response.status_code == 401
-    assert response.json()["code"] == "not_authenticated"
+    assert response.json()["code"] == "authentication_failed"
+    assert "invalid or has expired" in response.json()["detail"]
     assert Session.objects.count() == before
 
 

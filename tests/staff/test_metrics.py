@@ -144,6 +144,10 @@ def test_an_empty_range_answers_zeros(staff_user):
         ("start=2024-01-01&end=2025-06-01", "range_too_long"),
         ("start=yesterday", "invalid"),
         ("start=2025-02-30", "invalid"),
+        ("end=9999-12-31", "future_range"),
+        ("start=9999-12-01", "future_range"),
+        ("end=0001-01-05", "range_too_early"),
+        ("start=0001-01-01&end=0001-01-05", "range_too_early"),
     ],
 )
 def test_bad_ranges_are_400(staff_user, query, code):
