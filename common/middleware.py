@@ -52,21 +52,37 @@ class ContentSecurityPolicyMiddleware:
 
 
 class RejectNullBytesMiddleware:
-    """A NUL in the path or the query string is a 400 before any view runs: PostgreSQL
-    refuses NUL in text, so any lookup by such a value (an invitation key, a search) would
-    otherwise be a 500. Bodies are covered by the form and serializer fields, which refuse
-    NUL themselves."""
+    """A NUL anywhere a client types (the path, the query string, a form field) is a 400
+    before any view runs: PostgreSQL refuses NUL in text, so a lookup or a save of such a
+    value (an invitation key, a package slug) would otherwise be a 500. JSON bodies are left
+    to the serializer fields, which refuse NUL themselves."""
 
-    MESSAGE = "The address contains a null character."
+    ADDRESS_MESSAGE = "The address contains a null character."
+    FORM_MESSAGE = "The form contains a null character."
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        message = self._refusal(request)
+        if message is None:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "code": "invalid"}, status=400)
+        error = ApplicationError(message, code="invalid", status=400)
+        return render(request, "error.html", {"error": error}, status=400)
+
+    def _refusal(self, request: HttpRequest) -> str | None:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query or "\x00" in query:
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": self.MESSAGE, "code": "invalid"}, status=400)
-            error = ApplicationError(self.MESSAGE, code="invalid", status=400)
-            return render(request, "error.html", {"error": error}, status=400)
-        return self.get_response(request)
+            return self.ADDRESS_MESSAGE
+        if request.method == "POST" and request.content_type in self.FORM_TYPES:
+            # Django parses the body once; the view (or DRF) reads the same parsed copy.
+            # (Upload file names need no check: Django drops unprintable characters.)
+            texts = [key for key in request.POST] + [
+                value for _, values in request.POST.lists() for value in values
+            ]
+            if any("\x00" in text for text in texts):
+                return self.FORM_MESSAGE
+        return None

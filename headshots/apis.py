@@ -285,8 +285,26 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
         style = serializers.CharField(required=False)
 
     class SubmitSerializer(HeadshotSpecSerializer):
+        """A new photo with its options, or `retry_of` a failed generation, whose options
+        are the original's: any sent beside it must match them (no defaults are filled)."""
+
         photo = serializers.FileField(required=False)
         retry_of = id_field(required=False)
+
+        def get_fields(self):
+            fields = super().get_fields()
+            if "retry_of" in getattr(self, "initial_data", {}):
+                for name in HeadshotSpecSerializer._declared_fields:
+                    fields[name].required = False
+                    fields[name].default = serializers.empty
+            return fields
+
+        def validate(self, attrs):
+            if attrs.get("retry_of") and attrs.get("photo"):
+                raise serializers.ValidationError(
+                    "Send a photo or retry_of, not both: a retry reuses the original upload."
+                )
+            return attrs
 
     @extend_schema(
         parameters=[
@@ -314,7 +332,9 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         if v.get("retry_of"):
-            generation = services.headshot_retry(user=request.user, generation_id=v["retry_of"])
+            generation = services.headshot_retry(
+                user=request.user, generation_id=v.pop("retry_of"), options=v
+            )
         else:
             generation, _ = services.headshot_submit(
                 user=request.user,

@@ -14,6 +14,7 @@ import random
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -519,10 +520,33 @@ def _notify_finished(generation_id: int) -> None:
 # --- after the fact --------------------------------------------------------------------------
 
 
+def _retry_options_check(generation: HeadshotGeneration, options: Mapping[str, object]) -> None:
+    """A retry runs the original's options again. Options sent with it must be the same:
+    silently running something other than what the client asked for would be worse."""
+    original = {
+        "team": generation.team_id,
+        "style": generation.style.slug,
+        "aspect_ratio": generation.aspect_ratio,
+        "quality": generation.quality,
+        "batch_size": generation.batch_size,
+    }
+    for name, value in options.items():
+        if name in original and value is not None and value != original[name]:
+            raise ApplicationError(
+                f"A retry runs the original's options again ({name} {original[name]}), "
+                f"not {name} {value}. To change them, upload the photo again.",
+                code="retry_options_differ",
+            )
+
+
 @transaction.atomic
-def headshot_retry(*, user, generation_id: int) -> HeadshotGeneration:
-    """Run a failed generation again from the stored upload: a new hold, a new run."""
+def headshot_retry(
+    *, user, generation_id: int, options: Mapping[str, object] | None = None
+) -> HeadshotGeneration:
+    """Run a failed generation again from the stored upload: a new hold, a new run.
+    `options` are what the client sent beside the retry (style, quality, ...)."""
     generation = headshot_get(user=user, generation_id=generation_id, for_update=True)
+    _retry_options_check(generation, options or {})
     if generation.status != Status.FAILED:
         raise Conflict("Only a failed generation can be retried.", code="not_failed")
     if not generation.source or generation.source_deleted_at:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -49,10 +49,12 @@ def team_switch(request: HttpRequest) -> HttpResponse:
     else:
         request.session["team_id"] = team.id
     target = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
+    # Only a path on this site: never off-site, and never a bare word that `redirect` would
+    # try to reverse as a URL name (`next` comes from the form, so anyone can change it).
+    local = target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return redirect(target if safe else "home")  # never off-site: `next` comes from the form
+    return HttpResponseRedirect(target) if local else redirect("home")
 
 
 def _members_context(request: HttpRequest, team_id: int, *, form=None) -> dict:

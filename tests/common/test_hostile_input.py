@@ -139,3 +139,56 @@ def test_a_bad_status_filter_is_refused_the_same_way_everywhere(team_setup, url)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert response.json()["detail"].startswith("status: Status must be one of: ")
+
+
+# --- web forms (found by sending hostile values to every page form field) ---------------
+
+
+def _browser(user):
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/billing/teams/{team}/checkout/", "package"),
+        ("/headshots/team/{team}/styles/", "styles"),
+        ("/teams/switch/", "next"),
+    ],
+)
+def test_a_nul_in_a_form_field_is_a_400_page(team_setup, url, field):
+    response = _browser(team_setup["admin"]).post(
+        url.format(team=team_setup["team"].id), {field: "a\x00b"}
+    )
+    assert response.status_code == 400
+    assert b"The form contains a null character." in response.content
+
+
+def test_a_nul_in_a_multipart_api_field_is_400_json(team_setup):
+    response = client_for(team_setup["alice"]).post(
+        "/api/v1/headshots", {"style": "corp\x00orate"}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The form contains a null character.", "code": "invalid"}
+
+
+@pytest.mark.parametrize(
+    "target", ["abc", "9999", "-7", "home", "//evil.example/", "https://evil.example/"]
+)
+def test_switching_team_with_a_next_that_is_not_a_local_path_goes_home(team_setup, target):
+    response = _browser(team_setup["admin"]).post(
+        "/teams/switch/", {"team_id": team_setup["team"].id, "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_switching_team_returns_to_the_page_it_came_from(team_setup):
+    response = _browser(team_setup["admin"]).post(
+        "/teams/switch/", {"team_id": team_setup["team"].id, "next": "/headshots/?page=2"}
+    )
+    assert response["Location"] == "/headshots/?page=2"

@@ -311,6 +311,75 @@ def test_retry_of_a_completed_generation_is_a_conflict(member, media):
     assert response.status_code == 409
 
 
+def _failed_submission(member, face_jpeg, monkeypatch, **fields) -> int:
+    """A generation submitted through the API whose run failed: its upload is kept."""
+    from headshots import engine
+
+    response = _post_photo(client_for(member), face_jpeg, **fields)
+    assert response.status_code == 202, response.json()
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            engine, "render_one", lambda **kw: (_ for _ in ()).throw(engine.EngineError("down"))
+        )
+        services.headshot_run(generation_id=response.json()["id"])
+    return response.json()["id"]
+
+
+def test_retry_of_alone_runs_the_original_options_again(member, media, face_jpeg, monkeypatch):
+    failed = _failed_submission(member, face_jpeg, monkeypatch, quality="high")
+    response = client_for(member).post("/api/v1/headshots", {"retry_of": failed}, format="json")
+    assert response.status_code == 202, response.json()
+    assert response.json()["id"] == failed
+    assert response.json()["quality"] == "high"
+    assert response.json()["status"] == "queued"
+
+
+def test_retry_of_with_the_same_options_is_accepted(member, media, face_jpeg, monkeypatch):
+    failed = _failed_submission(member, face_jpeg, monkeypatch)
+    response = client_for(member).post(
+        "/api/v1/headshots",
+        {"retry_of": failed, "style": "corporate", "quality": "standard"},
+        format="json",
+    )
+    assert response.status_code == 202, response.json()
+
+
+@pytest.mark.parametrize(
+    "changed", [{"style": "medical"}, {"quality": "ultra"}, {"batch_size": 3}, {"style": "9" * 40}]
+)
+def test_retry_of_with_other_options_is_refused_not_silently_ignored(
+    member, media, face_jpeg, monkeypatch, changed
+):
+    failed = _failed_submission(member, face_jpeg, monkeypatch)
+    held_before = credits_selectors.balance_member(team_id=member.team.id, user_id=member.id)
+    response = client_for(member).post(
+        "/api/v1/headshots", {"retry_of": failed, **changed}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "retry_options_differ"
+    assert "upload the photo again" in response.json()["detail"]
+    assert HeadshotGeneration.objects.get(pk=failed).status == Status.FAILED
+    assert (
+        credits_selectors.balance_member(team_id=member.team.id, user_id=member.id) == held_before
+    )
+
+
+def test_retry_of_with_a_photo_is_refused(member, media, face_jpeg, monkeypatch):
+    failed = _failed_submission(member, face_jpeg, monkeypatch)
+    response = _post_photo(client_for(member), face_jpeg, retry_of=failed)
+    assert response.status_code == 400
+    assert "not both" in response.json()["detail"]
+    assert HeadshotGeneration.objects.count() == 1
+
+
+def test_a_new_submission_still_needs_a_style(member, media, face_jpeg):
+    photo = io.BytesIO(face_jpeg)
+    photo.name = "me.jpg"
+    response = client_for(member).post("/api/v1/headshots", {"photo": photo}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"style": ["This field is required."]}
+
+
 def test_anonymous_gets_401_on_headshot_endpoints(api):
     for url in ["/api/v1/headshots", "/api/v1/headshots/config", "/api/v1/headshots/1"]:
         assert api.get(url).status_code == 401
