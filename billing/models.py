@@ -141,3 +141,26 @@ class Payment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.credits} credits for {self.team} ({self.get_status_display()})"
+
+
+class LowCreditNotice(models.Model):
+    """The e-mail telling a team's admins its credits are running low. One stays open while
+    the team is low, so a team that stays low is told once, and again only after it has
+    been back above the threshold."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
+    credits_left = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=Q(cleared_at__isnull=True),
+                name="billing_one_open_low_credit_notice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"low-credit notice to {self.team_id} ({self.credits_left} left)"

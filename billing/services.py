@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from billing import selectors, stripe_gateway
-from billing.models import CreditPackage, FulfilledVia, Payment, PaymentStatus
+from billing.models import CreditPackage, FulfilledVia, LowCreditNotice, Payment, PaymentStatus
 from common.errors import NotFound
+from credits import selectors as credits_selectors
 from credits import services as credits_services
 from teams import selectors as teams_selectors
 
@@ -414,3 +417,66 @@ def webhook_endpoint_setup(*, base_url: str, force: bool = False) -> WebhookSetu
         raise stripe_gateway._translate(error) from error
     endpoint = WebhookEndpoint.sync_from_stripe_data(data, api_key=api_key)
     return WebhookSetup(endpoint=endpoint, created=True)
+
+
+# --- low-credit e-mails ---------------------------------------------------------------------
+
+
+def low_credit_notices_send() -> list[int]:
+    """Tell the admins of each team that has bought credits and now holds fewer than the
+    warning threshold (pool plus allocations), once each time it runs low; a team back at
+    or above the threshold is told again the next time. Teams that never bought anything
+    get nothing: a new sign-up is not "running low". Returns the ids of the teams told."""
+    buyers = set(
+        Payment.objects.filter(paid_at__isnull=False).values_list("team_id", flat=True).distinct()
+    )
+    totals = credits_selectors.team_totals(team_ids=buyers)
+    left = {team_id: totals.get(team_id, 0) for team_id in buyers}
+    recovered = [team_id for team_id, total in left.items() if not credits_selectors.is_low(total)]
+    LowCreditNotice.objects.filter(cleared_at__isnull=True, team_id__in=recovered).update(
+        cleared_at=timezone.now()
+    )
+    already_told = set(
+        LowCreditNotice.objects.filter(cleared_at__isnull=True).values_list("team_id", flat=True)
+    )
+    running_low = [
+        team_id
+        for team_id in sorted(left)
+        if credits_selectors.is_low(left[team_id]) and team_id not in already_told
+    ]
+    return [
+        team_id
+        for team_id in running_low
+        if _low_credit_notice_send(team_id=team_id, credits_left=left[team_id])
+    ]
+
+
+def _low_credit_notice_send(*, team_id: int, credits_left: int) -> bool:
+    """The notice row and the e-mail succeed together: a mail server that is down leaves
+    no row, so the next run tries again; a run beside this one finds the row and stops."""
+    team = teams_selectors.team_get(team_id=team_id)
+    admins = teams_selectors.team_admin_emails(team_id=team_id)
+    if not admins:
+        return False
+    link = settings.SITE_URL.rstrip("/") + reverse("billing:team", args=[team_id])
+    try:
+        with transaction.atomic():
+            LowCreditNotice.objects.create(team_id=team_id, credits_left=credits_left)
+            send_mail(
+                subject=f"{team.name} is running low on credits: {credits_left} left",
+                message=(
+                    f"{team.name} has {credits_left} credit{'s' if credits_left != 1 else ''} "
+                    "left, counting the pool and every member's allocation. Nobody can "
+                    "start a headshot that costs more than they hold.\n\n"
+                    f"Buy credits or move them between members:\n{link}"
+                    "\n\nYou get this e-mail once each time the team runs low."
+                ),
+                from_email=None,
+                recipient_list=admins,
+            )
+    except IntegrityError:
+        return False
+    except OSError:  # smtplib's errors are OSErrors: the mail server is down or refused
+        logger.exception("low-credit e-mail to team %s not sent; the next run retries", team_id)
+        return False
+    return True

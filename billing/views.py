@@ -42,12 +42,8 @@ def _manage_context(request: HttpRequest, membership, **forms) -> dict:
         "distribute_error": forms.get("distribute_error"),
         "log_page": log_page,
         "log_rows": log_rows,
-        "low_balance_threshold": _low_balance_threshold(),
+        "low_balance_threshold": settings.CREDITS_LOW_BALANCE_WARNING,
     }
-
-
-def _low_balance_threshold() -> int:
-    return settings.CREDITS_LOW_BALANCE_WARNING
 
 
 def _buy_context(request: HttpRequest, membership) -> dict:
@@ -84,7 +80,7 @@ def _member_context(request: HttpRequest, membership) -> dict:
         "balance": balance,
         "history_page": page,
         "history_rows": rows,
-        "low_balance": balance < _low_balance_threshold(),
+        "low_balance": credits_selectors.is_low(balance),
     }
 
 

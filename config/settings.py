@@ -247,6 +247,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Staff metrics read closed days from rollups; unbuilt or changed days are computed
     # from the rows (exact either way), so this only bounds how many days that is.
     "staff-metrics-rollups": {"task": "staff.metrics_rollups_refresh", "schedule": 600.0},
+    # A team's admins hear within a quarter of an hour that its credits are running low.
+    "billing-low-credit-notices": {"task": "billing.low_credit_notices_send", "schedule": 900.0},
 }
 
 REST_FRAMEWORK = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
@@ -50,6 +52,25 @@ def balances_for_team(*, team_id: int) -> dict[int, int]:
     """user id -> allocation, for every member account of the team."""
     rows = Account.objects.filter(kind=AccountKind.MEMBER, team_id=team_id).values_list(
         "user_id", "balance"
+    )
+    return dict(rows)
+
+
+def is_low(credits: int) -> bool:
+    """The low-balance rule: the warning on the pages, the low-credit e-mail."""
+    return credits < settings.CREDITS_LOW_BALANCE_WARNING
+
+
+def team_totals(*, team_ids: Iterable[int] | QuerySet) -> dict[int, int]:
+    """team id -> the credits its people can spend: the pool plus every member's allocation
+    (one grouped query). A team with no account yet is absent: it holds nothing."""
+    rows = (
+        Account.objects.filter(
+            kind__in=[AccountKind.POOL, AccountKind.MEMBER], team_id__in=team_ids
+        )
+        .values("team_id")
+        .annotate(total=Sum("balance"))
+        .values_list("team_id", "total")
     )
     return dict(rows)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from common.compiled import CompiledQuery
@@ -40,6 +39,14 @@ def is_team_admin(*, user, team_id: int) -> bool:
 
 def is_team_member(*, user_id: int, team_id: int) -> bool:
     return Membership.objects.filter(team_id=team_id, user_id=user_id).exists()
+
+
+def team_admin_emails(*, team_id: int) -> list[str]:
+    return list(
+        Membership.objects.filter(team_id=team_id, role=Role.ADMIN)
+        .order_by("id")
+        .values_list("user__email", flat=True)
+    )
 
 
 def team_get(*, team_id) -> Team:
@@ -145,7 +152,7 @@ def team_credit_overview(*, team: Team) -> TeamCreditOverview:
         team=team,
         pool=pool,
         members=members,
-        low_balance=total < settings.CREDITS_LOW_BALANCE_WARNING,
+        low_balance=credits_selectors.is_low(total),
     )
 
 

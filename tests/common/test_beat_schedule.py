@@ -23,4 +23,5 @@ def test_the_jobs_that_keep_data_honest_are_scheduled() -> None:
         "headshots.cleanup_originals",
         "characters.reconcile",
         "staff.metrics_rollups_refresh",
+        "billing.low_credit_notices_send",
     } <= scheduled
