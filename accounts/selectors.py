@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from allauth.account.models import EmailAddress
+
 from common.compiled import CompiledQuery
 from credits import selectors as credits_selectors
 from headshots import selectors as headshots_selectors
@@ -54,3 +56,8 @@ _SESSION_USER = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id), "
 def user_for_session(*, user_id: int) -> User | None:
     """The user a login session names, active or not (the auth backend decides)."""
     return _SESSION_USER.first(user_id=user_id)
+
+
+def email_verified(*, user) -> bool:
+    """Whether the user proved they own their sign-in address (allauth's confirmation)."""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()

@@ -20,6 +20,19 @@ urlpatterns = [
         apis.InvitationAcceptApi.as_view(),
         name="api-invitation-accept",
     ),
+    path(
+        "teams/<int:team_id>/invite-links",
+        apis.TeamInviteLinksApi.as_view(),
+        name="api-team-invite-links",
+    ),
+    path(
+        "teams/<int:team_id>/invite-links/<int:link_id>",
+        apis.TeamInviteLinkApi.as_view(),
+        name="api-team-invite-link",
+    ),
+    path(
+        "invite-links/<str:key>/join", apis.InviteLinkJoinApi.as_view(), name="api-invite-link-join"
+    ),
     path("teams/<int:team_id>/credits", apis.TeamCreditsApi.as_view(), name="api-team-credits"),
     path(
         "teams/<int:team_id>/credits/allocate",

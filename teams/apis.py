@@ -126,6 +126,70 @@ class InvitationAcceptApi(APIView):
         return Response(TeamOutputSerializer(membership).data)
 
 
+class InviteLinkOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    allowed_domain = serializers.CharField()
+    max_uses = serializers.IntegerField(allow_null=True)
+    uses = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+    def get_url(self, link) -> str:
+        return services.invite_link_url(link)
+
+
+class TeamInviteLinksApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        allowed_domain = TextField(max_length=253, required=False, allow_blank=True, default="")
+        max_uses = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            default=None,
+            min_value=1,
+            max_value=services.INVITE_LINK_MAX_USES,
+        )
+        days = serializers.IntegerField(
+            required=False, default=7, min_value=1, max_value=services.INVITE_LINK_MAX_DAYS
+        )
+
+    @extend_schema(responses=InviteLinkOutputSerializer(many=True))
+    def get(self, request, team_id: int):
+        """The team's open invite links (admin): not turned off, newest first."""
+        team = selectors.team_get_for_admin(user=request.user, team_id=team_id)
+        return paginated(
+            request=request,
+            view=self,
+            queryset=selectors.team_invite_links(team=team),
+            serializer_class=InviteLinkOutputSerializer,
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: InviteLinkOutputSerializer})
+    def post(self, request, team_id: int):
+        """A link anyone can use to join as a member, within a domain, a use cap and days."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = services.invite_link_create(
+            actor=request.user, team_id=team_id, **data.validated_data
+        )
+        return created(InviteLinkOutputSerializer(link).data)
+
+
+class TeamInviteLinkApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, team_id: int, link_id: int):
+        services.invite_link_revoke(actor=request.user, team_id=team_id, link_id=link_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InviteLinkJoinApi(APIView):
+    @extend_schema(request=None, responses=TeamOutputSerializer)
+    def post(self, request, key: str):
+        """Join the link's team as a member; joining a team you are in changes nothing."""
+        membership = services.invite_link_join(key=key, user=request.user)
+        return Response(TeamOutputSerializer(membership).data)
+
+
 # --- team credits ---------------------------------------------------------------------------
 
 

@@ -94,6 +94,35 @@ class Invitation(TimeStampedModel):
         return f"{self.email} to {self.team}"
 
 
+class InviteLink(TimeStampedModel):
+    """An open link to join a team as a member, for anyone who has it, within the limits its
+    admin set: an e-mail domain (a verified address there), a number of uses, an expiry.
+    The key in the URL is the capability; revoking the link stops it at once."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invite_links")
+    key = models.CharField(max_length=64, unique=True, default=_invitation_key)
+    allowed_domain = models.CharField(max_length=253, blank=True)
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")),
+                name="teams_invite_link_uses_within_cap",
+            ),
+        ]
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"invite link to {self.team}"
+
+
 class TeamApiKey(models.Model):
     """A team admin's key for automation. Only a hash is kept: the plaintext is shown once.
 

@@ -10,7 +10,15 @@ from django.db.models import QuerySet
 from common.compiled import CompiledQuery
 from common.errors import Forbidden, NotFound, object_id
 from credits import selectors as credits_selectors
-from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
+from teams.models import (
+    Invitation,
+    InvitationStatus,
+    InviteLink,
+    Membership,
+    Role,
+    Team,
+    TeamApiKey,
+)
 
 
 def membership_get(*, user, team_id: int | str) -> Membership:
@@ -159,6 +167,17 @@ def team_credit_overview(*, team: Team) -> TeamCreditOverview:
 def invitation_by_key(*, key: str) -> Invitation | None:
     """The invitation behind a link; the key itself is the capability."""
     return Invitation.objects.select_related("team", "invited_by").filter(key=key).first()
+
+
+def team_invite_links(*, team: Team) -> QuerySet[InviteLink]:
+    """The links an admin can still turn off: not revoked, newest first (expired ones
+    stay listed until revoked, so the admin sees why a link stopped working)."""
+    return InviteLink.objects.filter(team=team, revoked_at__isnull=True).order_by("-id")
+
+
+def invite_link_by_key(*, key: str) -> InviteLink | None:
+    """The link behind a URL; the key itself is the capability."""
+    return InviteLink.objects.select_related("team").filter(key=key).first()
 
 
 # --- team API keys ----------------------------------------------------------------------------

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import selectors as accounts_selectors
 from common.errors import ApplicationError, Conflict, Forbidden, NotFound, object_id
 from common.text import clean_text
 from credits import services as credits_services
-from teams.models import Invitation, InvitationStatus, Membership, Role, Team, TeamApiKey
+from teams.models import (
+    Invitation,
+    InvitationStatus,
+    InviteLink,
+    Membership,
+    Role,
+    Team,
+    TeamApiKey,
+)
 from teams.selectors import api_key_hash, team_get_for_admin
 
 NAME_MAX_LENGTH = 100  # the name columns of Team and TeamApiKey
@@ -211,6 +221,147 @@ def invitation_accept(*, key: str, user) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["status", "accepted_by", "accepted_at", "updated_at"])
     return membership
+
+
+# --- open invite links -----------------------------------------------------------------------
+
+INVITE_LINK_MAX_DAYS = 90
+INVITE_LINK_MAX_USES = 1000
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+def invite_link_url(link: InviteLink) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("teams:join", args=[link.key])
+
+
+def _clean_domain(value: str) -> str:
+    domain = clean_text(value, label="e-mail domain", limit=253).lower()
+    domain = domain.removeprefix("@")
+    if domain and not _DOMAIN.match(domain):
+        raise ApplicationError(
+            "Enter an e-mail domain like example.com, or leave it empty for anyone.",
+            code="invalid_domain",
+        )
+    return domain
+
+
+def _bounded(value: int | None, *, low: int, high: int, message: str, code: str) -> None:
+    if value is not None and (isinstance(value, bool) or not low <= value <= high):
+        raise ApplicationError(message, code=code)
+
+
+@transaction.atomic
+def invite_link_create(
+    *,
+    actor,
+    team_id: int,
+    allowed_domain: str = "",
+    max_uses: int | None = None,
+    days: int = 7,
+) -> InviteLink:
+    """A link anyone can use to join as a member, within a domain, a use cap and an expiry."""
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    if team.is_personal:
+        raise Conflict(
+            "A personal team is a team of one. Create a team to invite people.",
+            code="personal_team",
+        )
+    _bounded(
+        max_uses,
+        low=1,
+        high=INVITE_LINK_MAX_USES,
+        message=f"A link can be used 1 to {INVITE_LINK_MAX_USES} times, or without a cap.",
+        code="invalid_max_uses",
+    )
+    _bounded(
+        days,
+        low=1,
+        high=INVITE_LINK_MAX_DAYS,
+        message=f"A link can stay open 1 to {INVITE_LINK_MAX_DAYS} days.",
+        code="invalid_days",
+    )
+    return InviteLink.objects.create(
+        team=team,
+        allowed_domain=_clean_domain(allowed_domain),
+        max_uses=max_uses,
+        expires_at=timezone.now() + timedelta(days=days),
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def invite_link_revoke(*, actor, team_id: int, link_id: int) -> None:
+    team = team_get_for_admin(user=actor, team_id=team_id)
+    updated = InviteLink.objects.filter(
+        team=team, pk=object_id(link_id), revoked_at__isnull=True
+    ).update(revoked_at=timezone.now(), updated_at=timezone.now())
+    if not updated and not InviteLink.objects.filter(team=team, pk=object_id(link_id)).exists():
+        raise NotFound("No such invite link.")
+
+
+@transaction.atomic
+def invite_link_join(*, key: str, user) -> Membership:
+    """Join the link's team as a member. The link's row is locked, so its last use goes to
+    one person; joining twice is a no-op that spends no use."""
+    link = (
+        InviteLink.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .filter(key=key)
+        .first()
+    )
+    if link is None:
+        raise NotFound("This invite link is not valid.")
+    existing = Membership.objects.filter(team=link.team, user=user).first()
+    if existing is not None:
+        return existing
+    refusal = invite_link_refusal(link=link, user=user)
+    if refusal is not None:
+        raise refusal
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(team=link.team, user=user, role=Role.MEMBER)
+    except IntegrityError:  # joined the same moment by another way (an e-mail invitation)
+        return Membership.objects.get(team=link.team, user=user)
+    InviteLink.objects.filter(pk=link.pk).update(uses=F("uses") + 1, updated_at=timezone.now())
+    return membership
+
+
+def invite_link_refusal(*, link: InviteLink, user) -> ApplicationError | None:
+    """Why this user cannot join through this link (None if they can): the join page shows
+    it before anyone presses the button, and the join raises it."""
+    if link.revoked_at is not None:
+        return Conflict(
+            "This invite link was turned off. Ask a team admin for a new one.",
+            code="invite_link_revoked",
+        )
+    if link.expires_at <= timezone.now():
+        return ApplicationError(
+            "This invite link has expired. Ask a team admin for a new one.",
+            code="invite_link_expired",
+            status=410,
+        )
+    if link.max_uses is not None and link.uses >= link.max_uses:
+        return Conflict(
+            "This invite link has been used as many times as its admin allowed. "
+            "Ask a team admin for a new one.",
+            code="invite_link_used_up",
+        )
+    if not link.allowed_domain:
+        return None
+    if user.email.rsplit("@", 1)[-1].lower() != link.allowed_domain:
+        return Forbidden(
+            f"This link is for people with an @{link.allowed_domain} address. "
+            f"You are signed in as {user.email}.",
+            code="wrong_domain",
+        )
+    if not accounts_selectors.email_verified(user=user):
+        # Anyone can sign up as someone@their-company.com: only a confirmed address counts.
+        return Forbidden(
+            f"Confirm that {user.email} is yours first: open the link in the e-mail we sent "
+            "you (or send it again from your e-mail settings), then come back.",
+            code="email_unverified",
+        )
+    return None
 
 
 # --- team credits: the admin moves credits between the pool and members ------------------

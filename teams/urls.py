@@ -14,6 +14,12 @@ urlpatterns = [
         views.team_invitation_revoke,
         name="invitation-revoke",
     ),
+    path("<int:team_id>/invite-links/", views.team_invite_link_create, name="invite-link-create"),
+    path(
+        "<int:team_id>/invite-links/<int:link_id>/revoke/",
+        views.team_invite_link_revoke,
+        name="invite-link-revoke",
+    ),
     path("<int:team_id>/members/<int:user_id>/role/", views.team_member_role, name="member-role"),
     path(
         "<int:team_id>/members/<int:user_id>/remove/",
@@ -21,4 +27,5 @@ urlpatterns = [
         name="member-remove",
     ),
     path("invitations/<str:key>/", views.invitation, name="invitation"),
+    path("join/<str:key>/", views.join, name="join"),
 ]

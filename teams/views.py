@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,25 @@ class TeamCreateForm(forms.Form):
 class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class InviteLinkForm(forms.Form):
+    allowed_domain = forms.CharField(
+        required=False,
+        max_length=253,
+        label="Only for addresses at",
+        help_text="A domain like acme.com (a confirmed address there), or empty for anyone.",
+    )
+    max_uses = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=services.INVITE_LINK_MAX_USES,
+        label="Uses",
+        help_text="Empty for no cap.",
+    )
+    days = forms.IntegerField(
+        min_value=1, max_value=services.INVITE_LINK_MAX_DAYS, initial=7, label="Open for (days)"
+    )
 
 
 @login_required
@@ -57,7 +77,7 @@ def team_switch(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(target) if local else redirect("home")
 
 
-def _members_context(request: HttpRequest, team_id: int, *, form=None) -> dict:
+def _members_context(request: HttpRequest, team_id: int, *, form=None, link_form=None) -> dict:
     membership = selectors.membership_get(user=request.user, team_id=team_id)
     team = membership.team
     overview = selectors.team_credit_overview(team=team)
@@ -71,6 +91,12 @@ def _members_context(request: HttpRequest, team_id: int, *, form=None) -> dict:
     }
     if membership.is_admin:
         context["invitations"] = list(selectors.team_pending_invitations(team=team))
+        context["link_form"] = link_form or InviteLinkForm()
+        context["invite_links"] = [
+            (link, services.invite_link_url(link))
+            for link in selectors.team_invite_links(team=team)
+        ]
+        context["now"] = timezone.now()
     return context
 
 
@@ -108,6 +134,35 @@ def team_invitation_revoke(request: HttpRequest, team_id: int, invitation_id: in
         services.invitation_revoke(actor=request.user, team_id=team_id, invitation_id=invitation_id)
     except ApplicationError as error:
         messages.error(request, error.message)
+    return _members_response(request, team_id)
+
+
+@login_required
+@require_POST
+def team_invite_link_create(request: HttpRequest, team_id: int) -> HttpResponse:
+    form = InviteLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invite_link_create(actor=request.user, team_id=team_id, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Invite link created. Copy it and share it with your team.")
+            form = None
+    return _members_response(request, team_id, link_form=form)
+
+
+@login_required
+@require_POST
+def team_invite_link_revoke(request: HttpRequest, team_id: int, link_id: int) -> HttpResponse:
+    try:
+        services.invite_link_revoke(actor=request.user, team_id=team_id, link_id=link_id)
+    except ApplicationError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Invite link turned off. Nobody can join with it any more.")
     return _members_response(request, team_id)
 
 
@@ -160,3 +215,27 @@ def invitation(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request, "teams/invitation.html", {"invitation": found}, status=200 if found else 404
     )
+
+
+def join(request: HttpRequest, key: str) -> HttpResponse:
+    """An open invite link: shows the team and whether this person can join, and joins."""
+    link = selectors.invite_link_by_key(key=key)
+    if link is None:
+        return render(request, "teams/join.html", {"link": None}, status=404)
+    refusal = None
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            membership = services.invite_link_join(key=key, user=request.user)
+        except ApplicationError as error:
+            refusal = error
+        else:
+            request.session["team_id"] = membership.team_id
+            messages.success(request, f"Welcome to {membership.team.name}.")
+            return redirect("home")
+    context = {"link": link, "already_member": False, "refusal": refusal}
+    if request.user.is_authenticated:
+        context["already_member"] = selectors.is_team_member(
+            user_id=request.user.id, team_id=link.team_id
+        )
+        context["refusal"] = refusal or services.invite_link_refusal(link=link, user=request.user)
+    return render(request, "teams/join.html", context, status=refusal.status if refusal else 200)

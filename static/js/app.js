@@ -35,6 +35,10 @@
     }
   });
 
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches("input[data-select-on-focus]")) event.target.select();
+  });
+
   document.addEventListener("submit", function (event) {
     const form = event.target;
     if (form.matches("form[data-confirm]") && !window.confirm(form.dataset.confirm)) {
@@ -47,6 +51,12 @@
     if (opener) {
       const dialog = document.getElementById(opener.dataset.openDialog);
       if (dialog && dialog.showModal) dialog.showModal();
+    }
+    const copier = event.target.closest("[data-copy]");
+    if (copier && navigator.clipboard) {
+      navigator.clipboard.writeText(copier.dataset.copy).then(function () {
+        copier.textContent = "Copied";
+      });
     }
     const closer = event.target.closest("[data-close-dialog]");
     if (closer) {

@@ -3,7 +3,7 @@
 Tenant A: an admin and a plain member. The member owns a finished headshot generation
 with two images (credits really held, captured and released through the ledger) and a
 failed one with its upload kept (retryable). The admin made a film project with a
-character and two finished versions, a pending invitation, an API key and a pending
+character and two finished versions, a pending invitation, an invite link, an API key and a pending
 Stripe payment. Tenant B's admin has the same kind of objects in B. An "other user" has
 only the personal team every user gets, and a staff user belongs to no team at all.
 
@@ -294,6 +294,7 @@ def _tenant(admin, member, *, name: str, prefix: str, face_jpeg: bytes, names: d
         invited_by=admin,
         expires_at=timezone.now() + timedelta(days=7),
     )
+    invite_link = teams_services.invite_link_create(actor=admin, team_id=team.id, max_uses=50)
     api_key, plaintext = teams_services.team_api_key_create(
         actor=admin, team_id=team.id, name=names["api_key"]
     )
@@ -320,6 +321,7 @@ def _tenant(admin, member, *, name: str, prefix: str, face_jpeg: bytes, names: d
         "v1": v1,
         "v2": v2,
         "invitation": invitation,
+        "invite_link": invite_link,
         "api_key": api_key,
         "plaintext": plaintext,
         "revoked_plaintext": revoked_plaintext,
@@ -382,6 +384,8 @@ def build_world(face_jpeg: bytes) -> World:
         "v2": a["v2"].pk,
         "invitation": a["invitation"].pk,
         "invitation_key": a["invitation"].key,
+        "invite_link": a["invite_link"].pk,
+        "invite_link_key": a["invite_link"].key,
         "api_key": a["api_key"].pk,
         "session": A_PAYMENT_SESSION,
         # tenant B's own, for requests that mix B's ids with A's
@@ -405,6 +409,7 @@ def build_world(face_jpeg: bytes) -> World:
             A_API_KEY_NAME,
             A_GENERATION_MARKER,
             a["invitation"].key,
+            a["invite_link"].key,
             a["api_key"].prefix,
         }
     )
@@ -419,6 +424,7 @@ def build_world(face_jpeg: bytes) -> World:
             B_NAMES["invitee"],
             B_NAMES["api_key"],
             b["invitation"].key,
+            b["invite_link"].key,
             b["api_key"].prefix,
         }
     )

@@ -167,6 +167,13 @@ API_ROWS = [
     # The link's key is the capability: its holder learns whom it was sent to, nobody joins.
     api("POST",    "invitations/{invitation_key}/accept",              "401    403    403    403    403    403",
         capability=True),
+    api("GET",     "teams/{team}/invite-links",                        "401    404    404    403    200    404"),
+    api("POST",    "teams/{team}/invite-links",                        "401    404    404    403    201    404",
+        data={"max_uses": 3}),
+    api("DELETE",  "teams/{team}/invite-links/{invite_link}",          "401    404    404    403    204    404"),
+    # An open link: whoever holds it joins (as a member); joining one's own team changes nothing.
+    api("POST",    "invite-links/{invite_link_key}/join",              "401    200    200    200    200    200",
+        capability=True),
     api("GET",     "teams/{team}/credits",                             "401    404    404    403    200    404"),
     api("POST",    "teams/{team}/credits/allocate",                    "401    404    404    403    201    404",
         data={"user_id": "{member_id}", "amount": 5}),
@@ -276,6 +283,13 @@ PAGE_ROWS = [
     page("POST",   "/teams/{team}/invite/",                              "login  404    404    x200   200    404",
         data={"email": "page.invitee@tenant-a.test", "role": "member"}),
     page("POST",   "/teams/{team}/invitations/{invitation}/revoke/",     "login  404    404    x200   200    404"),
+    page("POST",   "/teams/{team}/invite-links/",                        "login  404    404    x200   200    404",
+        data={"allowed_domain": "", "max_uses": "", "days": "7"}),
+    page("POST",   "/teams/{team}/invite-links/{invite_link}/revoke/",   "login  404    404    x200   200    404"),
+    page("GET",    "/teams/join/{invite_link_key}/",                     "200    200    200    200    200    200",
+        capability=True),
+    page("POST",   "/teams/join/{invite_link_key}/",                     "x200   302    302    302    302    302",
+        capability=True),
     page("POST",   "/teams/{team}/members/{member_id}/role/",            "login  404    404    x200   200    404",
         data={"role": "admin"}),
     page("POST",   "/teams/{team}/members/{member_id}/remove/",          "login  404    404    x200   200    404"),
@@ -386,6 +400,10 @@ PROBES = [
     probe(B_ADMIN, "api", "DELETE", "teams/{team_b}/api-keys/{api_key}", "404", "A's key"),
     probe(B_ADMIN, "page", "POST", "/teams/{team_b}/invitations/{invitation}/revoke/", "x200",
           "A's invitation"),
+    probe(B_ADMIN, "api", "DELETE", "teams/{team_b}/invite-links/{invite_link}", "404",
+          "A's invite link"),
+    probe(B_ADMIN, "page", "POST", "/teams/{team_b}/invite-links/{invite_link}/revoke/", "404",
+          "A's invite link"),
     probe(B_ADMIN, "page", "POST", "/teams/{team_b}/members/{member_id}/role/", "x200",
           "A's member", data={"role": "admin"}),
     probe(B_ADMIN, "page", "POST", "/teams/{team_b}/members/{member_id}/remove/", "x200",
@@ -438,6 +456,8 @@ PROBES = [
           data={"name": "Another"}),
     probe(KEY_A, "api", "DELETE", "teams/{team}/api-keys/{api_key}", "403",
           "keys never revoke keys"),
+    probe(KEY_A, "api", "POST", "invite-links/{invite_link_key}/join", "403",
+          "keys join no team", capability=True),
     probe(KEY_A, "api", "GET", "characters/projects", "403", "creator-wide lookups refused"),
     probe(KEY_A, "api", "GET", "characters/{character}", "403", "creator-wide lookups refused"),
     probe(KEY_A, "api", "POST", "headshots/{gen}/favorite", "403", "creator-wide lookups"),
@@ -660,7 +680,8 @@ def test_access(world: World, row: Row, actor: str):
         text = body.decode("utf-8", "replace") + response.get("Location", "")
         leaked = sorted(m for m in world.markers[actor] if m in text)
         assert not leaked, f"{where}: shows {leaked} to {actor}"
-    if row.kind == "page" and outsider and user is not None:
+    joins_a = row.capability and expected.allowed  # an invite link's holder joins A
+    if row.kind == "page" and outsider and user is not None and not joins_a:
         assert client.session.get("team_id") != world.ids["team"], f"{where}: switched into A"
 
     refused_outside = not expected.allowed and (outsider or expected.status == 404)

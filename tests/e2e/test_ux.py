@@ -11,6 +11,7 @@ from PIL import Image
 from billing.demo import seed_demo
 from characters import services as characters_services
 from credits import services as credits_services
+from teams import services as teams_services
 from teams.models import Role
 from tests.billing.fixtures import seed_packages
 from tests.characters.conftest import finished_version
@@ -63,7 +64,11 @@ def acme(media):
         actor=admin, project_id=project.pk, name="Mara"
     )
     finished_version(character, admin, number=1, active=True, version_name="First sheet")
+    link = teams_services.invite_link_create(
+        actor=admin, team_id=team.id, allowed_domain="very-long-company-name.example.com"
+    )
     return {
+        "invite_link": link,
         "team": team,
         "admin": admin,
         "generation": generation,
@@ -78,7 +83,12 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, login, screen
     missing = []  # nothing a page loads may be missing
     page.on("response", lambda r: r.status >= 400 and missing.append(f"{r.status} {r.url}"))
     team = acme["team"].id
-    signed_out = ["/", "/accounts/login/", "/accounts/signup/"]
+    signed_out = [
+        "/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        f"/teams/join/{acme['invite_link'].key}/",
+    ]
     paths = [
         "/",
         "/headshots/new/",

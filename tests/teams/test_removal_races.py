@@ -13,7 +13,8 @@ from credits import services as credits_services
 from teams import services
 from teams.models import Membership, Role
 from tests.conftest import needs_postgres
-from tests.factories import MembershipFactory, TeamFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,3 +97,17 @@ def test_credits_allocated_during_a_removal_are_refused_not_paid_to_the_leaver(t
     assert credits_selectors.balance_member(team_id=team.id, user_id=member.id) == 0
     assert credits_selectors.balance_pool(team_id=team.id) == 25
     assert credits_selectors.ledger_audit().clean
+
+
+def test_the_last_use_of_an_invite_link_goes_to_one_person(team):
+    team, admin, _member = team
+    link = services.invite_link_create(actor=admin, team_id=team.id, max_uses=1)
+    people = [UserFactory() for _ in range(6)]
+    results = race(6, lambda i: services.invite_link_join(key=link.key, user=people[i]))
+    joined = [r for r in results if isinstance(r, Membership)]
+    refused = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(joined) == 1, results
+    assert {r.code for r in refused} == {"invite_link_used_up"}
+    link.refresh_from_db()
+    assert link.uses == 1
+    assert Membership.objects.filter(team=team, role=Role.MEMBER).count() == 2

@@ -1,0 +1,244 @@
+"""Open invite links (HeadshotPro's "invite by open link: domain restriction, usage cap,
+expiry"): one link for many people, within the limits its admin set."""
+
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.test import Client
+from django.utils import timezone
+
+from common.errors import ApplicationError
+from teams import services
+from teams.models import InviteLink, Membership, Role
+from tests.conftest import client_for
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team():
+    team = TeamFactory(name="Acme")
+    team.admin = MembershipFactory(team=team, role=Role.ADMIN).user
+    team.member = MembershipFactory(team=team).user
+    return team
+
+
+def _link(team, **limits) -> InviteLink:
+    return services.invite_link_create(actor=team.admin, team_id=team.id, **limits)
+
+
+def _refused(team, link, user) -> ApplicationError:
+    with pytest.raises(ApplicationError) as refused:
+        services.invite_link_join(key=link.key, user=user)
+    assert not Membership.objects.filter(team=team, user=user).exists()
+    return refused.value
+
+
+def _verified(user):
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def test_anyone_with_the_link_joins_as_a_member(team):
+    link = _link(team)
+    newcomer = UserFactory()
+    membership = services.invite_link_join(key=link.key, user=newcomer)
+    assert (membership.team_id, membership.role) == (team.id, Role.MEMBER)
+    link.refresh_from_db()
+    assert link.uses == 1
+
+
+def test_joining_a_team_you_are_in_changes_nothing_and_spends_no_use(team):
+    link = _link(team, max_uses=1)
+    assert services.invite_link_join(key=link.key, user=team.admin).role == Role.ADMIN
+    link.refresh_from_db()
+    assert link.uses == 0
+
+
+def test_a_link_stops_after_its_last_use(team):
+    link = _link(team, max_uses=1)
+    services.invite_link_join(key=link.key, user=UserFactory())
+    refusal = _refused(team, link, UserFactory())
+    assert (refusal.status, refusal.code) == (409, "invite_link_used_up")
+
+
+def test_an_expired_link_is_refused(team):
+    link = _link(team, days=1)
+    InviteLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    refusal = _refused(team, link, UserFactory())
+    assert (refusal.status, refusal.code) == (410, "invite_link_expired")
+
+
+def test_a_link_turned_off_is_refused(team):
+    link = _link(team)
+    services.invite_link_revoke(actor=team.admin, team_id=team.id, link_id=link.pk)
+    refusal = _refused(team, link, UserFactory())
+    assert (refusal.status, refusal.code) == (409, "invite_link_revoked")
+
+
+def test_a_domain_link_refuses_other_domains(team):
+    link = _link(team, allowed_domain="@Acme.com ")
+    assert link.allowed_domain == "acme.com"
+    refusal = _refused(team, link, _verified(UserFactory(email="eve@acme.com.evil.test")))
+    assert (refusal.status, refusal.code) == (403, "wrong_domain")
+
+
+def test_a_domain_link_needs_a_confirmed_address(team):
+    link = _link(team, allowed_domain="acme.com")
+    ada = UserFactory(email="ada@ACME.com")
+    refusal = _refused(team, link, ada)
+    assert (refusal.status, refusal.code) == (403, "email_unverified")
+    _verified(ada)
+    assert services.invite_link_join(key=link.key, user=ada).team_id == team.id
+
+
+def test_only_an_admin_creates_or_turns_off_links(team):
+    with pytest.raises(ApplicationError) as refused:
+        services.invite_link_create(actor=team.member, team_id=team.id)
+    assert refused.value.status == 403
+    link = _link(team)
+    with pytest.raises(ApplicationError) as refused:
+        services.invite_link_revoke(actor=team.member, team_id=team.id, link_id=link.pk)
+    assert refused.value.status == 403
+
+
+def test_a_personal_team_has_no_invite_links():
+    owner = UserFactory()
+    personal = TeamFactory(is_personal=True)
+    MembershipFactory(team=personal, user=owner, role=Role.ADMIN)
+    with pytest.raises(ApplicationError) as refused:
+        services.invite_link_create(actor=owner, team_id=personal.id)
+    assert refused.value.code == "personal_team"
+
+
+@pytest.mark.parametrize(
+    ("limits", "code"),
+    [
+        ({"allowed_domain": "not a domain"}, "invalid_domain"),
+        ({"allowed_domain": "acme"}, "invalid_domain"),
+        ({"allowed_domain": "a@b.com"}, "invalid_domain"),
+        ({"allowed_domain": "acme.com\u202e"}, "invalid"),
+        ({"max_uses": 0}, "invalid_max_uses"),
+        ({"max_uses": 1001}, "invalid_max_uses"),
+        ({"days": 0}, "invalid_days"),
+        ({"days": 91}, "invalid_days"),
+    ],
+)
+def test_limits_out_of_range_are_refused(team, limits, code):
+    with pytest.raises(ApplicationError) as refused:
+        _link(team, **limits)
+    assert (refused.value.status, refused.value.code) == (400, code)
+    assert not InviteLink.objects.exists()
+
+
+def test_an_unknown_link_is_404(team):
+    with pytest.raises(ApplicationError) as refused:
+        services.invite_link_join(key="no-such-key", user=UserFactory())
+    assert refused.value.status == 404
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+def test_api_an_admin_creates_lists_and_turns_off_links(team):
+    admin = client_for(team.admin)
+    url = f"/api/v1/teams/{team.id}/invite-links"
+    response = admin.post(url, {"allowed_domain": "acme.com", "max_uses": 5}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["url"].endswith(f"/teams/join/{InviteLink.objects.get().key}/")
+    assert (body["allowed_domain"], body["max_uses"], body["uses"]) == ("acme.com", 5, 0)
+    assert [row["id"] for row in admin.get(url).json()["results"]] == [body["id"]]
+    assert admin.delete(f"{url}/{body['id']}").status_code == 204
+    assert admin.get(url).json()["results"] == []
+
+
+def test_api_a_member_cannot_see_or_create_links(team):
+    member = client_for(team.member)
+    url = f"/api/v1/teams/{team.id}/invite-links"
+    assert member.get(url).status_code == 403
+    assert member.post(url, {}, format="json").status_code == 403
+
+
+def test_api_join_answers_with_the_team_and_refusals_with_their_code(team):
+    link = _link(team, max_uses=1)
+    response = client_for(UserFactory()).post(f"/api/v1/invite-links/{link.key}/join")
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["role"]) == (team.id, "member")
+    late = client_for(UserFactory()).post(f"/api/v1/invite-links/{link.key}/join")
+    assert late.status_code == 409
+    assert late.json()["code"] == "invite_link_used_up"
+
+
+def test_api_bad_limits_are_400(team):
+    response = client_for(team.admin).post(
+        f"/api/v1/teams/{team.id}/invite-links", {"max_uses": 0, "days": 500}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"max_uses", "days"}
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def _browser(user=None) -> Client:
+    browser = Client()
+    if user is not None:
+        browser.force_login(user)
+    return browser
+
+
+def test_the_team_page_creates_and_lists_a_link(team):
+    browser = _browser(team.admin)
+    response = browser.post(
+        f"/teams/{team.id}/invite-links/",
+        {"allowed_domain": "acme.com", "max_uses": "", "days": "14"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    link = InviteLink.objects.get()
+    assert (link.allowed_domain, link.max_uses) == ("acme.com", None)
+    assert f"/teams/join/{link.key}/".encode() in response.content
+    assert b"@acme.com" in response.content
+
+
+def test_the_team_page_shows_a_refused_limit_in_the_form(team):
+    response = _browser(team.admin).post(
+        f"/teams/{team.id}/invite-links/", {"allowed_domain": "nope", "days": "7"}
+    )
+    assert b"Enter an e-mail domain like example.com" in response.content
+    assert not InviteLink.objects.exists()
+
+
+def test_the_join_page_asks_a_visitor_to_sign_in(team):
+    link = _link(team, allowed_domain="acme.com")
+    response = _browser().get(f"/teams/join/{link.key}/")
+    assert response.status_code == 200
+    assert b"Join Acme" in response.content
+    assert f"/accounts/login/?next=/teams/join/{link.key}/".encode() in response.content
+    assert b"with your @acme.com address" in response.content
+
+
+def test_the_join_page_says_why_before_anyone_presses_join(team):
+    link = _link(team, allowed_domain="acme.com")
+    response = _browser(UserFactory(email="bob@other.test")).get(f"/teams/join/{link.key}/")
+    assert b"This link is for people with an @acme.com address" in response.content
+    assert b'data-testid="join"' not in response.content
+
+
+def test_the_join_page_joins_and_switches_to_the_team(team):
+    link = _link(team)
+    newcomer = UserFactory()
+    browser = _browser(newcomer)
+    response = browser.post(f"/teams/join/{link.key}/")
+    assert response.status_code == 302
+    assert Membership.objects.filter(team=team, user=newcomer).exists()
+    assert browser.session["team_id"] == team.id
+
+
+def test_an_unknown_join_link_is_a_404_page():
+    response = _browser().get("/teams/join/no-such-key/")
+    assert response.status_code == 404
+    assert b"Invite link not found" in response.content
