@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import BadImage
 from .imaging import load_for_analysis
-from .measures import face_crop, luminance, sharpness
+from .measures import eye_visibility, face_crop, luminance, sharpness
 from .vision import ANALYSIS_LONG_SIDE, analyse_faces
 
 MIN_IMAGE_SIDE = 400  # px on the short side
@@ -22,6 +22,7 @@ VERY_BLURRY_BELOW = 12.0  # below this the upload is refused, not just marked do
 DARK_BELOW = 60.0  # mean face luminance 0-255
 BRIGHT_ABOVE = 210.0
 EDGE_MARGIN = 0.02  # share of the image size
+EYES_COVERED_BELOW = 0.6  # measures.eye_visibility: open eyes 0.84+, lenses 0.51 or less
 PASS_SCORE = 50
 
 # (penalty, blocks the upload)
@@ -35,6 +36,7 @@ _PENALTIES: dict[str, tuple[int, bool]] = {
     "very_blurry": (60, True),
     "too_dark": (30, False),
     "too_bright": (30, False),
+    "eyes_covered": (25, False),
     "face_cut_off": (35, True),
     "head_cut_off": (20, False),
     "shoulders_cut_off": (10, False),
@@ -55,6 +57,8 @@ MESSAGES = {
     "make sure the lens is clean.",
     "too_dark": "The photo is too dark. Face a window or a lamp so your face is evenly lit.",
     "too_bright": "The photo is too bright or washed out. Avoid direct sun or flash on your face.",
+    "eyes_covered": "Your eyes look covered, by sunglasses or a deep shadow. Take sunglasses "
+    "off and face the light: the headshot keeps your eyes as they are in the photo.",
     "face_cut_off": "Your face is cut off at the edge of the photo. Use a photo with your "
     "whole face in the frame.",
     "head_cut_off": "The top of your head is cut off. Leave a little space above your hair.",
@@ -151,6 +155,9 @@ def inspect_upload(data: bytes) -> Inspection:
         issues.append(_issue("too_dark"))
     elif mean > BRIGHT_ABOVE:
         issues.append(_issue("too_bright"))
+    eyes = eye_visibility(array, analysed.landmarks) if analysed.landmarks is not None else None
+    if eyes is not None and eyes < EYES_COVERED_BELOW:
+        issues.append(_issue("eyes_covered"))
     issues.extend(_framing_issues(analysis, width, height))
     return _result(
         issues,
@@ -162,6 +169,7 @@ def inspect_upload(data: bytes) -> Inspection:
             "sharpness": round(blur, 1),
             "face_luminance": round(mean, 1),
             "face_height_share": round(primary.height / height, 3),
+            **({"eye_visibility": round(eyes, 2)} if eyes is not None else {}),
         },
     )
 

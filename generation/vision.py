@@ -170,6 +170,14 @@ class FaceLandmarks:
         return self.mean(EYE_IMAGE_RIGHT)
 
     @property
+    def eye_outline_left(self) -> np.ndarray:
+        return self.polygon(EYE_IMAGE_LEFT)
+
+    @property
+    def eye_outline_right(self) -> np.ndarray:
+        return self.polygon(EYE_IMAGE_RIGHT)
+
+    @property
     def eye_center(self) -> np.ndarray:
         return (self.eye_left + self.eye_right) / 2
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from generation import inspect_upload
 from generation.imaging import encode_image, load_rgb_array
@@ -90,3 +91,39 @@ def test_inspection_serialises_for_the_api(cat_png: bytes) -> None:
     payload = json.loads(json.dumps(inspect_upload(cat_png).as_dict()))
     assert payload["ok"] is False
     assert {"code": "no_face", "blocking": True}.items() <= payload["issues"][-1].items()
+
+
+def _sunglasses(photo: bytes, colour: tuple[int, int, int]) -> bytes:
+    """The same photo with two opaque lenses painted over the eyes, where the mesh finds them."""
+    from generation.vision import analyse_faces
+
+    array = load_rgb_array(photo).copy()
+    landmarks = analyse_faces(array).landmarks
+    for eye in (landmarks.eye_outline_left, landmarks.eye_outline_right):
+        (x0, y0), (x1, y1) = eye.min(axis=0), eye.max(axis=0)
+        centre = (int((x0 + x1) / 2), int((y0 + y1) / 2))
+        axes = (int(0.9 * (x1 - x0)), int(0.7 * (x1 - x0)))  # a lens is nearly round
+        cv2.ellipse(array, centre, axes, 0, 0, 360, colour, thickness=-1)
+    return encode_image(array, "png")
+
+
+@pytest.mark.parametrize("name", ["obama", "obama2", "obama3", "biden"])
+@pytest.mark.parametrize("colour", [(15, 15, 20), (70, 55, 40)], ids=["black", "brown"])
+def test_sunglasses_are_reported_but_do_not_block(faces, name, colour) -> None:
+    result = inspect_upload(_sunglasses(faces[name], colour))
+    assert "eyes_covered" in result.codes
+    assert result.measures["eye_visibility"] < 0.6
+    assert not next(issue for issue in result.issues if issue.code == "eyes_covered").blocking
+
+
+def test_open_eyes_are_not_mistaken_for_sunglasses(faces, astronaut_png) -> None:
+    for photo in [*faces.values(), astronaut_png]:
+        result = inspect_upload(photo)
+        assert "eyes_covered" not in result.codes
+        assert result.measures["eye_visibility"] > 0.7
+
+
+def test_a_dark_photo_is_not_mistaken_for_sunglasses(faces) -> None:
+    # The ratio compares the eyes with the cheeks, so darkness alone does not move it.
+    result = inspect_upload(_variant(faces["obama"], lambda a: (a * 0.3).astype(np.uint8)))
+    assert "eyes_covered" not in result.codes
