@@ -288,6 +288,12 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
         """A new photo with its options, or `retry_of` a failed generation, whose options
         are the original's: any sent beside it must match them (no defaults are filled)."""
 
+        style = serializers.CharField(
+            max_length=50,
+            required=False,
+            help_text="Required with a photo. With retry_of it may be left out; if sent, it "
+            "must be the original's (so must any other option).",
+        )
         photo = serializers.FileField(required=False)
         retry_of = id_field(required=False)
 
@@ -304,6 +310,8 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
                 raise serializers.ValidationError(
                     "Send a photo or retry_of, not both: a retry reuses the original upload."
                 )
+            if not attrs.get("retry_of") and not attrs.get("style"):
+                raise serializers.ValidationError({"style": ["This field is required."]})
             return attrs
 
     @extend_schema(
