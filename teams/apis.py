@@ -132,6 +132,7 @@ class InviteLinkOutputSerializer(serializers.Serializer):
     allowed_domain = serializers.CharField()
     max_uses = serializers.IntegerField(allow_null=True)
     uses = serializers.IntegerField()
+    credits_each = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
 
@@ -151,6 +152,13 @@ class TeamInviteLinksApi(APIView):
         )
         days = serializers.IntegerField(
             required=False, default=7, min_value=1, max_value=services.INVITE_LINK_MAX_DAYS
+        )
+        credits_each = serializers.IntegerField(
+            required=False,
+            default=0,
+            min_value=0,
+            max_value=services.INVITE_LINK_MAX_CREDITS_EACH,
+            help_text="Credits moved from the pool to each person who joins, while it lasts.",
         )
 
     @extend_schema(responses=InviteLinkOutputSerializer(many=True))

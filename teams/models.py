@@ -104,6 +104,9 @@ class InviteLink(TimeStampedModel):
     allowed_domain = models.CharField(max_length=253, blank=True)
     max_uses = models.PositiveIntegerField(null=True, blank=True)
     uses = models.PositiveIntegerField(default=0)
+    credits_each = models.PositiveIntegerField(
+        default=0, help_text="Credits moved from the pool to each person who joins, while it lasts."
+    )
     expires_at = models.DateTimeField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import timedelta
@@ -15,7 +16,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import selectors as accounts_selectors
-from common.errors import ApplicationError, Conflict, Forbidden, NotFound, object_id
+from common.errors import (
+    ApplicationError,
+    Conflict,
+    Forbidden,
+    InsufficientCredits,
+    NotFound,
+    object_id,
+)
 from common.text import clean_text
 from credits import services as credits_services
 from teams.models import (
@@ -28,6 +36,8 @@ from teams.models import (
     TeamApiKey,
 )
 from teams.selectors import api_key_hash, team_get_for_admin
+
+logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = 100  # the name columns of Team and TeamApiKey
 
@@ -227,6 +237,7 @@ def invitation_accept(*, key: str, user) -> Membership:
 
 INVITE_LINK_MAX_DAYS = 90
 INVITE_LINK_MAX_USES = 1000
+INVITE_LINK_MAX_CREDITS_EACH = 100
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
 
@@ -258,8 +269,10 @@ def invite_link_create(
     allowed_domain: str = "",
     max_uses: int | None = None,
     days: int = 7,
+    credits_each: int = 0,
 ) -> InviteLink:
-    """A link anyone can use to join as a member, within a domain, a use cap and an expiry."""
+    """A link anyone can use to join as a member, within a domain, a use cap and an expiry;
+    each newcomer gets `credits_each` from the pool while the pool has them."""
     team = team_get_for_admin(user=actor, team_id=team_id)
     if team.is_personal:
         raise Conflict(
@@ -280,10 +293,18 @@ def invite_link_create(
         message=f"A link can stay open 1 to {INVITE_LINK_MAX_DAYS} days.",
         code="invalid_days",
     )
+    _bounded(
+        credits_each,
+        low=0,
+        high=INVITE_LINK_MAX_CREDITS_EACH,
+        message=f"Each newcomer can get 0 to {INVITE_LINK_MAX_CREDITS_EACH} credits.",
+        code="invalid_credits_each",
+    )
     return InviteLink.objects.create(
         team=team,
         allowed_domain=_clean_domain(allowed_domain),
         max_uses=max_uses,
+        credits_each=credits_each or 0,
         expires_at=timezone.now() + timedelta(days=days),
         created_by=actor,
     )
@@ -323,7 +344,28 @@ def invite_link_join(*, key: str, user) -> Membership:
     except IntegrityError:  # joined the same moment by another way (an e-mail invitation)
         return Membership.objects.get(team=link.team, user=user)
     InviteLink.objects.filter(pk=link.pk).update(uses=F("uses") + 1, updated_at=timezone.now())
+    if link.credits_each:
+        _starting_credits(link=link, user=user)
     return membership
+
+
+def _starting_credits(*, link: InviteLink, user) -> None:
+    """The link's credits for a newcomer, from the pool. An empty pool does not stop the
+    join: the newcomer starts with nothing and the page says to ask an admin."""
+    try:
+        with transaction.atomic():
+            credits_services.credits_allocate(
+                team_id=link.team_id,
+                user_id=user.id,
+                amount=link.credits_each,
+                key=f"invite-link:{link.pk}:user:{user.id}",
+                actor_id=link.created_by_id,
+                memo="Starting credits from an invite link",
+            )
+    except InsufficientCredits:
+        logger.info(
+            "invite link %s: the pool could not give %s credits", link.pk, link.credits_each
+        )
 
 
 def invite_link_refusal(*, link: InviteLink, user) -> ApplicationError | None:

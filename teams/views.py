@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from common.errors import ApplicationError
+from credits import selectors as credits_selectors
 from teams import selectors, services
 from teams.models import Role
 
@@ -42,6 +43,17 @@ class InviteLinkForm(forms.Form):
     days = forms.IntegerField(
         min_value=1, max_value=services.INVITE_LINK_MAX_DAYS, initial=7, label="Open for (days)"
     )
+    credits_each = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=services.INVITE_LINK_MAX_CREDITS_EACH,
+        initial=0,
+        label="Credits each",
+        help_text="From the pool to each newcomer, while it lasts.",
+    )
+
+    def clean_credits_each(self) -> int:
+        return self.cleaned_data["credits_each"] or 0
 
 
 @login_required
@@ -230,7 +242,7 @@ def join(request: HttpRequest, key: str) -> HttpResponse:
             refusal = error
         else:
             request.session["team_id"] = membership.team_id
-            messages.success(request, f"Welcome to {membership.team.name}.")
+            messages.success(request, _welcome(membership, link))
             return redirect("home")
     context = {"link": link, "already_member": False, "refusal": refusal}
     if request.user.is_authenticated:
@@ -239,3 +251,15 @@ def join(request: HttpRequest, key: str) -> HttpResponse:
         )
         context["refusal"] = refusal or services.invite_link_refusal(link=link, user=request.user)
     return render(request, "teams/join.html", context, status=refusal.status if refusal else 200)
+
+
+def _welcome(membership, link) -> str:
+    welcome = f"Welcome to {membership.team.name}."
+    if not link.credits_each:
+        return welcome
+    balance = credits_selectors.balance_member(
+        team_id=membership.team_id, user_id=membership.user_id
+    )
+    if balance:
+        return f"{welcome} You have {balance} credits to start."
+    return f"{welcome} The team pool had no credits left for you: ask a team admin for some."

@@ -9,6 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from common.errors import ApplicationError
+from credits import selectors as credits_selectors
+from credits import services as credits_services
 from teams import services
 from teams.models import InviteLink, Membership, Role
 from tests.conftest import client_for
@@ -139,17 +141,78 @@ def test_an_unknown_link_is_404(team):
     assert refused.value.status == 404
 
 
+def _pool(team, amount: int) -> None:
+    credits_services.credits_grant(
+        team_id=team.id, amount=amount, category="purchase", key=f"pool:{team.id}:{amount}"
+    )
+
+
+def test_a_newcomer_gets_the_links_credits_from_the_pool(team):
+    _pool(team, 10)
+    link = _link(team, credits_each=4)
+    newcomer = UserFactory()
+    services.invite_link_join(key=link.key, user=newcomer)
+    assert credits_selectors.balance_member(team_id=team.id, user_id=newcomer.id) == 4
+    assert credits_selectors.balance_pool(team_id=team.id) == 6
+    assert credits_selectors.ledger_audit().clean
+
+
+def test_joining_again_gives_no_second_helping(team):
+    _pool(team, 10)
+    link = _link(team, credits_each=4)
+    newcomer = UserFactory()
+    services.invite_link_join(key=link.key, user=newcomer)
+    services.invite_link_join(key=link.key, user=newcomer)
+    assert credits_selectors.balance_member(team_id=team.id, user_id=newcomer.id) == 4
+
+
+def test_an_empty_pool_does_not_stop_anyone_joining(team):
+    _pool(team, 3)
+    link = _link(team, credits_each=4)
+    newcomer = UserFactory()
+    assert services.invite_link_join(key=link.key, user=newcomer).team_id == team.id
+    assert credits_selectors.balance_member(team_id=team.id, user_id=newcomer.id) == 0
+    assert credits_selectors.balance_pool(team_id=team.id) == 3
+    link.refresh_from_db()
+    assert link.uses == 1
+
+
+@pytest.mark.parametrize("credits_each", [-1, 101])
+def test_credits_each_out_of_range_is_refused(team, credits_each):
+    with pytest.raises(ApplicationError) as refused:
+        _link(team, credits_each=credits_each)
+    assert refused.value.code == "invalid_credits_each"
+
+
+def test_the_join_page_says_what_a_newcomer_got(team):
+    _pool(team, 5)
+    link = _link(team, credits_each=5)
+    first, second = _browser(UserFactory()), _browser(UserFactory())
+    assert b"You get 5 credits" in first.get(f"/teams/join/{link.key}/").content
+    first.post(f"/teams/join/{link.key}/")
+    second.post(f"/teams/join/{link.key}/")
+    assert "You have 5 credits to start" in _flashes(first)
+    assert "ask a team admin for some" in _flashes(second)
+
+
+def _flashes(browser) -> str:
+    return browser.get("/").content.decode()
+
+
 # --- API -------------------------------------------------------------------------------------
 
 
 def test_api_an_admin_creates_lists_and_turns_off_links(team):
     admin = client_for(team.admin)
     url = f"/api/v1/teams/{team.id}/invite-links"
-    response = admin.post(url, {"allowed_domain": "acme.com", "max_uses": 5}, format="json")
+    response = admin.post(
+        url, {"allowed_domain": "acme.com", "max_uses": 5, "credits_each": 2}, format="json"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["url"].endswith(f"/teams/join/{InviteLink.objects.get().key}/")
     assert (body["allowed_domain"], body["max_uses"], body["uses"]) == ("acme.com", 5, 0)
+    assert body["credits_each"] == 2
     assert [row["id"] for row in admin.get(url).json()["results"]] == [body["id"]]
     assert admin.delete(f"{url}/{body['id']}").status_code == 204
     assert admin.get(url).json()["results"] == []
