@@ -77,19 +77,12 @@ def acme(media):
     }
 
 
-def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, login, screenshot, acme):
-    context = browser.new_context(base_url=live_server.url, viewport=NARROWEST, is_mobile=True)
-    page = context.new_page()
-    missing = []  # nothing a page loads may be missing
-    page.on("response", lambda r: r.status >= 400 and missing.append(f"{r.status} {r.url}"))
+def page_walk(acme) -> tuple[list[str], list[str]]:
+    """Every page a person sees: signed out, then signed in as Acme's admin."""
     team = acme["team"].id
-    signed_out = [
-        "/",
-        "/accounts/login/",
-        "/accounts/signup/",
-        f"/teams/join/{acme['invite_link'].key}/",
-    ]
-    paths = [
+    signed_out = ["/", "/accounts/login/", "/accounts/signup/"]
+    signed_out.append(f"/teams/join/{acme['invite_link'].key}/")
+    signed_in = [
         "/",
         "/headshots/new/",
         "/headshots/",
@@ -102,6 +95,15 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, login, screen
         f"/characters/projects/{acme['project'].id}/",
         f"/characters/{acme['character'].id}/",
     ]
+    return signed_out, signed_in
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, login, screenshot, acme):
+    context = browser.new_context(base_url=live_server.url, viewport=NARROWEST, is_mobile=True)
+    page = context.new_page()
+    missing = []  # nothing a page loads may be missing
+    page.on("response", lambda r: r.status >= 400 and missing.append(f"{r.status} {r.url}"))
+    signed_out, paths = page_walk(acme)
     too_wide = {}
     for n, path in enumerate(signed_out + paths):
         if n == len(signed_out):
