@@ -46,6 +46,36 @@
     }
   }, true);
 
+  // A form that uploads says so while the browser sends it, and cannot be sent twice.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (event.defaultPrevented || !form.matches("form[data-busy]")) return;
+    const button = form.querySelector("button[type=submit]");
+    if (!button) return;
+    setTimeout(function () {
+      button.dataset.idleText = button.textContent;
+      button.disabled = true;
+      button.textContent = form.dataset.busy;
+    }, 0);
+  });
+  // Back to a page the browser kept: its form can be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-busy] button[data-idle-text]").forEach(function (button) {
+      button.disabled = false;
+      button.textContent = button.dataset.idleText;
+    });
+  });
+
+  // How much of an htmx upload has gone, where the element asks for it.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    const source = event.target;
+    const detail = event.detail;
+    if (!source.dataset || !source.dataset.uploadPercent || !detail.lengthComputable) return;
+    const percent = document.getElementById(source.dataset.uploadPercent);
+    if (percent) percent.textContent = Math.round((100 * detail.loaded) / detail.total) + "%";
+  });
+
   document.addEventListener("click", function (event) {
     const opener = event.target.closest("[data-open-dialog]");
     if (opener) {

@@ -143,6 +143,42 @@ def test_a_file_that_is_not_a_picture_gets_words_not_a_broken_preview(page, logi
     assert page.locator("#preview").is_hidden()
 
 
+def test_a_slow_upload_says_it_is_uploading_and_cannot_be_sent_twice(page, login, acme, tmp_path):
+    from playwright.sync_api import expect
+    from skimage import data
+
+    photo = tmp_path / "selfie.jpg"
+    Image.fromarray(data.astronaut()).save(photo, quality=92)
+    login(page, acme["admin"])
+    page.goto("/headshots/new/")
+    held = []  # requests kept in flight, as on a slow connection
+    page.route("**/headshots/inspect/", lambda route: held.append(route))
+    page.set_input_files("#id_photo", str(photo))
+    progress = page.get_by_test_id("inspect-progress")
+    progress.wait_for(state="visible")
+    assert "Uploading and checking your photo" in progress.inner_text()
+    held.pop().continue_()
+    page.get_by_test_id("inspection-score").wait_for()
+    assert progress.is_hidden()
+
+    # The submission goes to a hidden frame, so the page stays to be looked at.
+    page.evaluate(
+        """() => {
+          const sink = document.createElement("iframe");
+          sink.name = "sink";
+          sink.hidden = true;
+          document.body.appendChild(sink);
+          document.getElementById("new-headshot").target = "sink";
+        }"""
+    )
+    posted = lambda r: r.method == "POST" and r.url.endswith("/headshots/new/")  # noqa: E731
+    # Waiting for it lets the submission finish before the test's data is flushed.
+    with page.expect_request_finished(posted):
+        page.click("#submit")
+    expect(page.locator("#submit")).to_be_disabled()
+    expect(page.locator("#submit")).to_have_text("Uploading your photo…")
+
+
 def test_a_refused_generation_on_a_phone_keeps_the_studio_address_and_reachable_buttons(
     browser, live_server, login, screenshot, acme
 ):
