@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -424,8 +425,8 @@ def webhook_endpoint_setup(*, base_url: str, force: bool = False) -> WebhookSetu
 
 def low_credit_notices_send() -> list[int]:
     """Tell the admins of each team that has bought credits and now holds fewer than the
-    warning threshold (pool plus allocations), once each time it runs low; a team back at
-    or above the threshold is told again the next time. Teams that never bought anything
+    warning threshold (pool plus allocations), once each time it runs low; a team that has
+    bought its way back above the threshold is told again the next time. Teams that never bought anything
     get nothing: a new sign-up is not "running low". Returns the ids of the teams told."""
     buyers = set(
         Payment.objects.filter(paid_at__isnull=False).values_list("team_id", flat=True).distinct()
@@ -433,9 +434,14 @@ def low_credit_notices_send() -> list[int]:
     totals = credits_selectors.team_totals(team_ids=buyers)
     left = {team_id: totals.get(team_id, 0) for team_id in buyers}
     recovered = [team_id for team_id, total in left.items() if not credits_selectors.is_low(total)]
-    LowCreditNotice.objects.filter(cleared_at__isnull=True, team_id__in=recovered).update(
-        cleared_at=timezone.now()
+    # Back above the threshold *by buying*: credits a running job held and then released
+    # do not count, or every failed job would earn the admins another e-mail.
+    bought_since = Payment.objects.filter(
+        team_id=OuterRef("team_id"), paid_at__gt=OuterRef("sent_at")
     )
+    LowCreditNotice.objects.filter(cleared_at__isnull=True, team_id__in=recovered).filter(
+        Exists(bought_since)
+    ).update(cleared_at=timezone.now())
     already_told = set(
         LowCreditNotice.objects.filter(cleared_at__isnull=True).values_list("team_id", flat=True)
     )

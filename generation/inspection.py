@@ -36,7 +36,9 @@ _PENALTIES: dict[str, tuple[int, bool]] = {
     "very_blurry": (60, True),
     "too_dark": (30, False),
     "too_bright": (30, False),
-    "eyes_covered": (25, False),
+    # A warning only: it must never tip an otherwise usable photo under the pass score
+    # (a dark photo often has shadowed eyes too).
+    "eyes_covered": (0, False),
     "face_cut_off": (35, True),
     "head_cut_off": (20, False),
     "shoulders_cut_off": (10, False),

@@ -74,18 +74,17 @@ def eye_visibility(image: np.ndarray, landmarks) -> float:
         (x0, y0), (x1, y1) = eye.min(axis=0), eye.max(axis=0)
         pad_x, pad_y = 0.15 * (x1 - x0), 0.6 * (y1 - y0)
         box = grey[
-            max(0, int(y0 - pad_y)) : min(height, int(y1 + pad_y) + 1),
-            max(0, int(x0 - pad_x)) : min(width, int(x1 + pad_x) + 1),
+            min(max(0, int(y0 - pad_y)), height) : min(height, max(0, int(y1 + pad_y) + 1)),
+            min(max(0, int(x0 - pad_x)), width) : min(width, max(0, int(x1 + pad_x) + 1)),
         ]
         eyes.append(box.ravel())
     radius = max(2, int(0.04 * landmarks.face_height))
     cheeks = []
     for x, y in landmarks.points[list(CHEEK_POINTS)]:
-        cheeks.append(
-            grey[
-                max(0, int(y) - radius) : int(y) + radius, max(0, int(x) - radius) : int(x) + radius
-            ].ravel()
-        )
+        # Both ends clamped: a point past the edge gives an empty patch, not a wrapped one.
+        top, left = min(max(0, int(y) - radius), height), min(max(0, int(x) - radius), width)
+        bottom, right = min(max(0, int(y) + radius), height), min(max(0, int(x) + radius), width)
+        cheeks.append(grey[top:bottom, left:right].ravel())
     eye_pixels, cheek_pixels = np.concatenate(eyes), np.concatenate(cheeks)
     if not eye_pixels.size or not cheek_pixels.size or cheek_pixels.mean() < 1:
         return 1.0  # nothing to compare: say nothing rather than guess

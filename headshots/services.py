@@ -546,9 +546,9 @@ def headshot_retry(
     """Run a failed generation again from the stored upload: a new hold, a new run.
     `options` are what the client sent beside the retry (style, quality, ...)."""
     generation = headshot_get(user=user, generation_id=generation_id, for_update=True)
-    _retry_options_check(generation, options or {})
     if generation.status != Status.FAILED:
         raise Conflict("Only a failed generation can be retried.", code="not_failed")
+    _retry_options_check(generation, options or {})
     if not generation.source or generation.source_deleted_at:
         raise ApplicationError(
             "The original photo was deleted after the retention window. Upload it again.",

@@ -194,8 +194,8 @@ class InviteLinkJoinApi(APIView):
     @extend_schema(request=None, responses=TeamOutputSerializer)
     def post(self, request, key: str):
         """Join the link's team as a member; joining a team you are in changes nothing."""
-        membership = services.invite_link_join(key=key, user=request.user)
-        return Response(TeamOutputSerializer(membership).data)
+        joined = services.invite_link_join(key=key, user=request.user)
+        return Response(TeamOutputSerializer(joined.membership).data)
 
 
 # --- team credits ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -104,9 +105,20 @@ def membership_set_role(*, actor, team_id: int, user_id: int, role: str) -> Memb
     membership = _membership_of(team, user_id)
     if role == Role.MEMBER and membership.role == Role.ADMIN and not _other_admins(team, user_id):
         raise Conflict("A team needs at least one admin.", code="last_admin")
+    if role == Role.MEMBER:
+        _invite_links_turn_off(team=team, created_by_id=membership.user_id)
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     return membership
+
+
+def _invite_links_turn_off(*, team: Team, created_by_id: int) -> None:
+    """An admin who steps down or leaves takes their open links with them: a link keeps
+    letting people in (and handing out the pool) in its maker's name."""
+    now = timezone.now()
+    InviteLink.objects.filter(
+        team=team, created_by_id=created_by_id, revoked_at__isnull=True
+    ).update(revoked_at=now, updated_at=now)
 
 
 @transaction.atomic
@@ -119,6 +131,7 @@ def membership_remove(*, actor, team_id: int, user_id: int) -> None:
     membership = _membership_of(team, user_id)
     if membership.role == Role.ADMIN and not _other_admins(team, user_id):
         raise Conflict("A team needs at least one admin.", code="last_admin")
+    _invite_links_turn_off(team=team, created_by_id=membership.user_id)
     # Refused (still_running) while a job holds part of the allocation.
     credits_services.credits_return_to_pool(
         team_id=team.id,
@@ -320,10 +333,18 @@ def invite_link_revoke(*, actor, team_id: int, link_id: int) -> None:
         raise NotFound("No such invite link.")
 
 
+@dataclass(frozen=True)
+class InviteLinkJoin:
+    membership: Membership
+    joined: bool  # False: already a member, nothing changed
+    credits_given: int
+    credits_offered: int
+
+
 @transaction.atomic
-def invite_link_join(*, key: str, user) -> Membership:
+def invite_link_join(*, key: str, user) -> InviteLinkJoin:
     """Join the link's team as a member. The link's row is locked, so its last use goes to
-    one person; joining twice is a no-op that spends no use."""
+    one person; joining a team you are in changes nothing and spends no use."""
     link = (
         InviteLink.objects.select_for_update(of=("self",))
         .select_related("team")
@@ -334,7 +355,7 @@ def invite_link_join(*, key: str, user) -> Membership:
         raise NotFound("This invite link is not valid.")
     existing = Membership.objects.filter(team=link.team, user=user).first()
     if existing is not None:
-        return existing
+        return InviteLinkJoin(existing, joined=False, credits_given=0, credits_offered=0)
     refusal = invite_link_refusal(link=link, user=user)
     if refusal is not None:
         raise refusal
@@ -342,19 +363,22 @@ def invite_link_join(*, key: str, user) -> Membership:
         with transaction.atomic():
             membership = Membership.objects.create(team=link.team, user=user, role=Role.MEMBER)
     except IntegrityError:  # joined the same moment by another way (an e-mail invitation)
-        return Membership.objects.get(team=link.team, user=user)
+        existing = Membership.objects.get(team=link.team, user=user)
+        return InviteLinkJoin(existing, joined=False, credits_given=0, credits_offered=0)
     InviteLink.objects.filter(pk=link.pk).update(uses=F("uses") + 1, updated_at=timezone.now())
-    if link.credits_each:
-        _starting_credits(link=link, user=user)
-    return membership
+    given = _starting_credits(link=link, user=user) if link.credits_each else 0
+    return InviteLinkJoin(
+        membership, joined=True, credits_given=given, credits_offered=link.credits_each
+    )
 
 
-def _starting_credits(*, link: InviteLink, user) -> None:
-    """The link's credits for a newcomer, from the pool. An empty pool does not stop the
-    join: the newcomer starts with nothing and the page says to ask an admin."""
+def _starting_credits(*, link: InviteLink, user) -> int:
+    """The link's credits for a newcomer, from the pool; what was given. A pool short of
+    them does not stop the join, and someone who left and rejoins through the same link
+    gets nothing twice (the movement's key is the link and the person)."""
     try:
         with transaction.atomic():
-            credits_services.credits_allocate(
+            movement = credits_services.credits_allocate(
                 team_id=link.team_id,
                 user_id=user.id,
                 amount=link.credits_each,
@@ -366,6 +390,8 @@ def _starting_credits(*, link: InviteLink, user) -> None:
         logger.info(
             "invite link %s: the pool could not give %s credits", link.pk, link.credits_each
         )
+        return 0
+    return link.credits_each if movement.created else 0
 
 
 def invite_link_refusal(*, link: InviteLink, user) -> ApplicationError | None:

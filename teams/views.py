@@ -12,7 +12,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from common.errors import ApplicationError
-from credits import selectors as credits_selectors
 from teams import selectors, services
 from teams.models import Role
 
@@ -237,12 +236,12 @@ def join(request: HttpRequest, key: str) -> HttpResponse:
     refusal = None
     if request.method == "POST" and request.user.is_authenticated:
         try:
-            membership = services.invite_link_join(key=key, user=request.user)
+            joined = services.invite_link_join(key=key, user=request.user)
         except ApplicationError as error:
             refusal = error
         else:
-            request.session["team_id"] = membership.team_id
-            messages.success(request, _welcome(membership, link))
+            request.session["team_id"] = joined.membership.team_id
+            messages.success(request, _welcome(joined))
             return redirect("home")
     context = {"link": link, "already_member": False, "refusal": refusal}
     if request.user.is_authenticated:
@@ -253,13 +252,15 @@ def join(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "teams/join.html", context, status=refusal.status if refusal else 200)
 
 
-def _welcome(membership, link) -> str:
-    welcome = f"Welcome to {membership.team.name}."
-    if not link.credits_each:
-        return welcome
-    balance = credits_selectors.balance_member(
-        team_id=membership.team_id, user_id=membership.user_id
-    )
-    if balance:
-        return f"{welcome} You have {balance} credits to start."
-    return f"{welcome} The team pool had no credits left for you: ask a team admin for some."
+def _welcome(joined: services.InviteLinkJoin) -> str:
+    team = joined.membership.team.name
+    if not joined.joined:
+        return f"You are already a member of {team}."
+    if joined.credits_given:
+        return f"Welcome to {team}. You have {joined.credits_given} credits to start."
+    if joined.credits_offered:
+        return (
+            f"Welcome to {team}. The team pool could not cover your starting credits: "
+            "ask a team admin for some."
+        )
+    return f"Welcome to {team}."

@@ -79,9 +79,22 @@ def test_allocated_credits_count_towards_what_is_left(threshold):
     assert mail.outbox == []
 
 
-def test_a_team_back_above_the_threshold_is_told_again_next_time(threshold):
+def _pay(team) -> None:
+    Payment.objects.create(
+        team=team,
+        package=seed_packages()["starter"],
+        credits=50,
+        amount_cents=2900,
+        stripe_session_id=f"cs_test_{uuid.uuid4().hex}",
+        status="paid",
+        paid_at=timezone.now(),
+    )
+
+
+def test_a_team_that_bought_its_way_back_is_told_again_next_time(threshold):
     team, _ = _buyer(pool=5)
     services.low_credit_notices_send()
+    _pay(team)
     _grant(team, 20)
     assert services.low_credit_notices_send() == []
     assert LowCreditNotice.objects.get().cleared_at is not None
@@ -91,6 +104,23 @@ def test_a_team_back_above_the_threshold_is_told_again_next_time(threshold):
         "Acme is running low on credits: 5 left",
         "Acme is running low on credits: 3 left",
     ]
+
+
+def test_credits_back_from_a_failed_job_do_not_earn_a_second_email(threshold):
+    team, _ = _buyer(pool=12)
+    member = MembershipFactory(team=team).user
+    credits_services.credits_allocate(team_id=team.id, user_id=member.id, amount=12, key="a")
+    credits_services.credits_hold(
+        team_id=team.id, user_id=member.id, amount=5, key="job:1", category="headshot"
+    )
+    assert services.low_credit_notices_send() == [team.id]  # 7 left while the job runs
+    credits_services.credits_release(hold_key="job:1", key="job:1:release")
+    assert services.low_credit_notices_send() == []  # 12 again: released, not bought
+    credits_services.credits_hold(
+        team_id=team.id, user_id=member.id, amount=5, key="job:2", category="headshot"
+    )
+    assert services.low_credit_notices_send() == []
+    assert len(mail.outbox) == 1
 
 
 def test_a_team_that_never_bought_credits_is_not_told(threshold):

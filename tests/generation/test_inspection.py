@@ -127,3 +127,12 @@ def test_a_dark_photo_is_not_mistaken_for_sunglasses(faces) -> None:
     # The ratio compares the eyes with the cheeks, so darkness alone does not move it.
     result = inspect_upload(_variant(faces["obama"], lambda a: (a * 0.3).astype(np.uint8)))
     assert "eyes_covered" not in result.codes
+
+
+def test_covered_eyes_never_tip_a_dark_photo_into_refusal(faces) -> None:
+    dark = _variant(
+        _sunglasses(faces["obama"], (70, 55, 40)), lambda a: (a * 0.35).astype(np.uint8)
+    )
+    result = inspect_upload(dark)
+    assert {"eyes_covered", "too_dark"} <= set(result.codes)
+    assert result.ok

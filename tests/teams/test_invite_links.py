@@ -46,7 +46,7 @@ def _verified(user):
 def test_anyone_with_the_link_joins_as_a_member(team):
     link = _link(team)
     newcomer = UserFactory()
-    membership = services.invite_link_join(key=link.key, user=newcomer)
+    membership = services.invite_link_join(key=link.key, user=newcomer).membership
     assert (membership.team_id, membership.role) == (team.id, Role.MEMBER)
     link.refresh_from_db()
     assert link.uses == 1
@@ -54,7 +54,8 @@ def test_anyone_with_the_link_joins_as_a_member(team):
 
 def test_joining_a_team_you_are_in_changes_nothing_and_spends_no_use(team):
     link = _link(team, max_uses=1)
-    assert services.invite_link_join(key=link.key, user=team.admin).role == Role.ADMIN
+    joined = services.invite_link_join(key=link.key, user=team.admin)
+    assert (joined.joined, joined.membership.role) == (False, Role.ADMIN)
     link.refresh_from_db()
     assert link.uses == 0
 
@@ -93,7 +94,7 @@ def test_a_domain_link_needs_a_confirmed_address(team):
     refusal = _refused(team, link, ada)
     assert (refusal.status, refusal.code) == (403, "email_unverified")
     _verified(ada)
-    assert services.invite_link_join(key=link.key, user=ada).team_id == team.id
+    assert services.invite_link_join(key=link.key, user=ada).membership.team_id == team.id
 
 
 def test_only_an_admin_creates_or_turns_off_links(team):
@@ -170,7 +171,7 @@ def test_an_empty_pool_does_not_stop_anyone_joining(team):
     _pool(team, 3)
     link = _link(team, credits_each=4)
     newcomer = UserFactory()
-    assert services.invite_link_join(key=link.key, user=newcomer).team_id == team.id
+    assert services.invite_link_join(key=link.key, user=newcomer).membership.team_id == team.id
     assert credits_selectors.balance_member(team_id=team.id, user_id=newcomer.id) == 0
     assert credits_selectors.balance_pool(team_id=team.id) == 3
     link.refresh_from_db()
@@ -192,7 +193,42 @@ def test_the_join_page_says_what_a_newcomer_got(team):
     first.post(f"/teams/join/{link.key}/")
     second.post(f"/teams/join/{link.key}/")
     assert "You have 5 credits to start" in _flashes(first)
-    assert "ask a team admin for some" in _flashes(second)
+    assert "could not cover your starting credits" in _flashes(second)
+    first.post(f"/teams/join/{link.key}/")
+    assert "You are already a member of Acme" in _flashes(first)
+
+
+def test_an_admin_who_steps_down_or_leaves_takes_their_links_along(team):
+    second_admin = MembershipFactory(team=team, role=Role.ADMIN).user
+    theirs = services.invite_link_create(actor=second_admin, team_id=team.id, credits_each=2)
+    ours = _link(team)
+    services.membership_set_role(
+        actor=team.admin, team_id=team.id, user_id=second_admin.id, role=Role.MEMBER
+    )
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is not None
+    services.membership_set_role(
+        actor=team.admin, team_id=team.id, user_id=second_admin.id, role=Role.ADMIN
+    )
+    again = services.invite_link_create(actor=second_admin, team_id=team.id)
+    services.membership_remove(actor=team.admin, team_id=team.id, user_id=second_admin.id)
+    again.refresh_from_db()
+    ours.refresh_from_db()
+    assert again.revoked_at is not None
+    assert ours.revoked_at is None
+    refusal = _refused(team, theirs, UserFactory())
+    assert refusal.code == "invite_link_revoked"
+
+
+def test_rejoining_through_the_same_link_gives_no_second_credits(team):
+    _pool(team, 20)
+    link = _link(team, credits_each=4)
+    newcomer = UserFactory()
+    services.invite_link_join(key=link.key, user=newcomer)
+    services.membership_remove(actor=team.admin, team_id=team.id, user_id=newcomer.id)
+    again = services.invite_link_join(key=link.key, user=newcomer)
+    assert (again.joined, again.credits_given, again.credits_offered) == (True, 0, 4)
+    assert credits_selectors.balance_pool(team_id=team.id) == 20
 
 
 def _flashes(browser) -> str:
