@@ -144,9 +144,9 @@ class Payment(TimeStampedModel):
 
 
 class LowCreditNotice(models.Model):
-    """The e-mail telling a team's admins its credits are running low. One stays open while
-    the team is low, so a team that stays low is told once, and again only after it has
-    been back above the threshold."""
+    """The e-mail telling a team's admins its credits are running low. One stays open until
+    the team buys its way back above the threshold, so a team that stays low (or dips
+    while jobs hold credits) is told once."""
 
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
     credits_left = models.PositiveIntegerField()

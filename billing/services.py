@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -24,6 +23,7 @@ from django.utils import timezone
 from billing import selectors, stripe_gateway
 from billing.models import CreditPackage, FulfilledVia, LowCreditNotice, Payment, PaymentStatus
 from common.errors import NotFound
+from common.links import site_url
 from credits import selectors as credits_selectors
 from credits import services as credits_services
 from teams import selectors as teams_selectors
@@ -426,8 +426,9 @@ def webhook_endpoint_setup(*, base_url: str, force: bool = False) -> WebhookSetu
 def low_credit_notices_send() -> list[int]:
     """Tell the admins of each team that has bought credits and now holds fewer than the
     warning threshold (pool plus allocations), once each time it runs low; a team that has
-    bought its way back above the threshold is told again the next time. Teams that never bought anything
-    get nothing: a new sign-up is not "running low". Returns the ids of the teams told."""
+    bought its way back above the threshold is told again the next time. Teams that never
+    bought anything get nothing: a new sign-up is not "running low". Returns the ids of the
+    teams told."""
     buyers = set(
         Payment.objects.filter(paid_at__isnull=False).values_list("team_id", flat=True).distinct()
     )
@@ -464,7 +465,7 @@ def _low_credit_notice_send(*, team_id: int, credits_left: int) -> bool:
     admins = teams_selectors.team_admin_emails(team_id=team_id)
     if not admins:
         return False
-    link = settings.SITE_URL.rstrip("/") + reverse("billing:team", args=[team_id])
+    link = site_url("billing:team", team_id)
     try:
         with transaction.atomic():
             LowCreditNotice.objects.create(team_id=team_id, credits_left=credits_left)

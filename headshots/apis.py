@@ -299,7 +299,8 @@ class HeadshotListSubmitApi(SubmitThrottledMixin, APIView):
 
         def get_fields(self):
             fields = super().get_fields()
-            if "retry_of" in getattr(self, "initial_data", {}):
+            # A blank retry_of (a multipart form's empty field) is a new photo: keep defaults.
+            if getattr(self, "initial_data", {}).get("retry_of") not in (None, ""):
                 for name in HeadshotSpecSerializer._declared_fields:
                     fields[name].required = False
                     fields[name].default = serializers.empty

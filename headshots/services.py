@@ -29,6 +29,7 @@ from django.utils import timezone
 from common.api import storable_key
 from common.errors import ApplicationError, Conflict, NotFound
 from common.jobs import DATABASE_ERRORS, job_failure_reason, jobs_reconcile
+from common.links import site_url
 from credits import services as credits_services
 from headshots import engine
 from headshots.models import (
@@ -508,7 +509,7 @@ def _notify_finished(generation_id: int) -> None:
         body = (
             f"{generation.error_message}\nYou can retry from your gallery without uploading again."
         )
-    link = settings.SITE_URL.rstrip("/") + f"/headshots/{generation.pk}/"
+    link = site_url("headshots:detail", generation.pk)
     send_mail(
         subject=subject,
         message=f"{body}\n\n{link}",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from common.models import TimeStampedModel
 
@@ -124,6 +125,10 @@ class InviteLink(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"invite link to {self.team}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class TeamApiKey(models.Model):

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -25,6 +24,7 @@ from common.errors import (
     NotFound,
     object_id,
 )
+from common.links import site_url
 from common.text import clean_text
 from credits import services as credits_services
 from teams.models import (
@@ -143,7 +143,7 @@ def membership_remove(*, actor, team_id: int, user_id: int) -> None:
 
 
 def invitation_accept_url(invitation: Invitation) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("teams:invitation", args=[invitation.key])
+    return site_url("teams:invitation", invitation.key)
 
 
 @transaction.atomic
@@ -255,7 +255,7 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 
 
 def invite_link_url(link: InviteLink) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("teams:join", args=[link.key])
+    return site_url("teams:join", link.key)
 
 
 def _clean_domain(value: str) -> str:
@@ -402,7 +402,7 @@ def invite_link_refusal(*, link: InviteLink, user) -> ApplicationError | None:
             "This invite link was turned off. Ask a team admin for a new one.",
             code="invite_link_revoked",
         )
-    if link.expires_at <= timezone.now():
+    if link.is_expired:
         return ApplicationError(
             "This invite link has expired. Ask a team admin for a new one.",
             code="invite_link_expired",

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -50,9 +49,6 @@ class InviteLinkForm(forms.Form):
         label="Credits each",
         help_text="From the pool to each newcomer, while it lasts.",
     )
-
-    def clean_credits_each(self) -> int:
-        return self.cleaned_data["credits_each"] or 0
 
 
 @login_required
@@ -107,7 +103,6 @@ def _members_context(request: HttpRequest, team_id: int, *, form=None, link_form
             (link, services.invite_link_url(link))
             for link in selectors.team_invite_links(team=team)
         ]
-        context["now"] = timezone.now()
     return context
 
 

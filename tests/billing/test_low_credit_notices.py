@@ -31,6 +31,13 @@ def _buyer(*, pool: int, name: str = "Acme"):
     team = TeamFactory(name=name)
     admins = [MembershipFactory(team=team, role=Role.ADMIN).user for _ in range(2)]
     MembershipFactory(team=team)
+    _pay(team)
+    if pool:
+        _grant(team, pool)
+    return team, admins
+
+
+def _pay(team) -> None:
     Payment.objects.create(
         team=team,
         package=seed_packages()["starter"],
@@ -40,9 +47,6 @@ def _buyer(*, pool: int, name: str = "Acme"):
         status="paid",
         paid_at=timezone.now(),
     )
-    if pool:
-        _grant(team, pool)
-    return team, admins
 
 
 def _grant(team, amount: int) -> None:
@@ -77,18 +81,6 @@ def test_allocated_credits_count_towards_what_is_left(threshold):
     )
     assert services.low_credit_notices_send() == []
     assert mail.outbox == []
-
-
-def _pay(team) -> None:
-    Payment.objects.create(
-        team=team,
-        package=seed_packages()["starter"],
-        credits=50,
-        amount_cents=2900,
-        stripe_session_id=f"cs_test_{uuid.uuid4().hex}",
-        status="paid",
-        paid_at=timezone.now(),
-    )
 
 
 def test_a_team_that_bought_its_way_back_is_told_again_next_time(threshold):

@@ -372,6 +372,18 @@ def test_retry_of_with_a_photo_is_refused(member, media, face_jpeg, monkeypatch)
     assert HeadshotGeneration.objects.count() == 1
 
 
+def test_a_blank_retry_of_in_a_form_is_a_new_photo_with_its_defaults(member, media, face_jpeg):
+    photo = io.BytesIO(face_jpeg)
+    photo.name = "me.jpg"
+    response = client_for(member).post(
+        "/api/v1/headshots",
+        {"photo": photo, "style": "corporate", "retry_of": ""},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.json()
+    assert response.json()["aspect_ratio"] == "1:1"
+
+
 def test_a_new_submission_still_needs_a_style(member, media, face_jpeg):
     photo = io.BytesIO(face_jpeg)
     photo.name = "me.jpg"
