@@ -61,7 +61,7 @@ class TransactionAdmin(LedgerReadOnly):
 
 @admin.register(Account)
 class AccountAdmin(LedgerReadOnly):
-    list_display = ("id", "__str__", "kind", "team_id", "user", "system_code", "balance")
+    list_display = ("id", "__str__", "kind", "team_id", "user", "system_code", "balance", "held")
     list_filter = ("kind", "system_code")
     search_fields = ("=id", "=team_id", "user__email")
     list_select_related = ("user",)
@@ -74,6 +74,7 @@ class HoldAdmin(LedgerReadOnly):
         "account",
         "category",
         "reference",
+        "memo",
         "amount",
         "captured",
         "released",

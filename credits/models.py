@@ -1,8 +1,13 @@
 """The credit ledger: accounts, transactions of balanced entries, and holds.
 
 Accounts refer to teams and users by id only, so this app depends on no other app of
-ours. Rows here are append-only except the cached `Account.balance` and a hold's
-settled amounts, which only credits.services writes, under a row lock.
+ours. Rows here are append-only except an account's cached `balance` and `held` and a
+hold's settled amounts, which only credits.services writes, under a row lock.
+
+A hold is a reservation on the member's own account, not a movement: `balance` is what
+can still be spent, `held` what running jobs have set aside, and the account's entries
+sum to `balance + held`. Capture posts member -> spend for what was delivered and lowers
+`held`; release moves the rest from `held` back to `balance` and posts nothing.
 """
 
 from django.conf import settings
@@ -21,6 +26,8 @@ class SystemAccount(models.TextChoices):
 
     PURCHASES = "purchases", "Purchases"
     PROMOTIONS = "promotions", "Promotions and bonuses"
+    # Held credits stay on the member's account now (`Account.held`); this account only
+    # carries the entries of holds made before that (migration 0004 emptied it).
     HOLDS = "holds", "Held for running jobs"
     SPEND = "spend", "Spent on generations"
     ADJUSTMENTS = "adjustments", "Manual adjustments"
@@ -33,7 +40,9 @@ class Account(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     system_code = models.CharField(max_length=20, choices=SystemAccount.choices, blank=True)
+    # What can be spent now; `held` is set aside by open holds (see the module docstring).
     balance = models.BigIntegerField(default=0)
+    held = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -41,6 +50,9 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="system") | Q(balance__gte=0),
                 name="credits_account_balance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(held__gte=0), name="credits_account_held_not_negative"
             ),
             models.UniqueConstraint(
                 fields=["team_id"], condition=Q(kind="pool"), name="credits_one_pool_per_team"
@@ -152,12 +164,15 @@ class Entry(models.Model):
 
 
 class Hold(models.Model):
-    """Credits set aside for a running job; later captured (spent) or released."""
+    """Credits set aside on a member's account for a running job; later captured (spent)
+    or released. Its key makes each hold happen once."""
 
     key = models.CharField(max_length=200)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
     category = models.CharField(max_length=20, choices=Category.choices)
     reference = models.CharField(max_length=100, blank=True)
+    # What the job is ("Headshots: Corporate, 2 image(s)"): the memo of its captures.
+    memo = models.CharField(max_length=300, blank=True)
     amount = models.BigIntegerField()
     captured = models.BigIntegerField(default=0)
     released = models.BigIntegerField(default=0)

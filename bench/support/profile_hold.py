@@ -126,7 +126,6 @@ def _operations(membership) -> dict:
 def _explained_hold(membership) -> dict[str, list[float]]:
     """The hold statement's execution and trigger times (ms), one EXPLAIN ANALYZE each."""
     from credits import services
-    from credits.models import SystemAccount
 
     times: dict[str, list[float]] = defaultdict(list)
     for i in range(EXPLAINED):
@@ -136,12 +135,10 @@ def _explained_hold(membership) -> dict[str, list[float]]:
             "team_id": membership.team_id,
             "user_id": membership.user_id,
             "key": key,
-            "tx_key": f"hold:{key}",
             "category": "headshot",
             "reference": "",
             "memo": "Held for a running job",
             "now": timezone.now(),
-            "holds": services.account_system(SystemAccount.HOLDS).pk,
         }
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -64,29 +64,28 @@ def assert_audit_clean():
     assert report.clean, report.problems
 
 
+def account(team, user) -> Account:
+    return Account.objects.get(kind="member", team_id=team.id, user_id=user.id)
+
+
 @pytest.mark.django_db
-def test_a_hold_moves_credits_and_returns_the_stored_row(path, team, member):
+def test_a_hold_reserves_credits_on_the_member_account_and_posts_nothing(path, team, member):
     fund(team, member)
+    before = Transaction.objects.count(), Entry.objects.count()
     made = hold(team, member, amount=4, reference="headshot:7", memo="Two portraits")
 
     stored = Hold.objects.get(key="job1")
     assert made.pk == stored.pk and not made._state.adding
-    for field in ("key", "account_id", "category", "reference", "amount", "captured", "released"):
+    fields = ("key", "account_id", "category", "reference", "memo", "amount", "captured")
+    for field in (*fields, "released"):
         assert getattr(made, field) == getattr(stored, field), field
     assert abs((made.created_at - stored.created_at).total_seconds()) < 1
     assert stored.account.user_id == member.id and stored.outstanding == 4
+    assert (stored.memo, stored.reference) == ("Two portraits", "headshot:7")
+    held = account(team, member)
+    assert (held.balance, held.held) == (6, 4)  # spendable, set aside
     assert bal(team, member) == 6
-    tx = Transaction.objects.get(idempotency_key="hold:job1")
-    assert (tx.kind, tx.category, tx.team_id, tx.actor_id) == (
-        "hold",
-        "headshot",
-        team.id,
-        member.id,
-    )
-    assert (tx.memo, tx.reference, tx.metadata) == ("Two portraits", "headshot:7", {})
-    legs = sorted(tx.entries.values_list("account__kind", "account__system_code", "amount"))
-    assert legs == [("member", "", -4), ("system", "holds", 4)]
-    assert Account.objects.get(kind="system", system_code="holds").balance == 0  # no hot row
+    assert (Transaction.objects.count(), Entry.objects.count()) == before
     assert_audit_clean()
 
 
@@ -172,19 +171,26 @@ def test_capture_and_release_settle_exactly_and_replay(path, team, member):
     replay = s.credits_capture(hold_key="job1", amount=5, key="job1:capture:0")
     assert (replay.created, replay.transaction.pk) == (False, tx.pk)
 
+    assert sorted(tx.entries.values_list("account__kind", "account__system_code", "amount")) == [
+        ("member", "", -5),
+        ("system", "spend", 5),
+    ]
+    assert (account(team, member).balance, account(team, member).held) == (1, 4)
+
     released = s.credits_release(hold_key="job1", key="job1:release")
     assert released.created and released.transaction.metadata == {"hold": "job1"}
-    assert sorted(released.transaction.entries.values_list("account__kind", "amount")) == [
-        ("member", 4),
-        ("system", -4),
-    ]
+    assert (released.transaction.kind, released.transaction.memo) == (
+        "release",
+        "Returned: not delivered",
+    )
+    assert not released.transaction.entries.exists()  # nothing left the account
     again = s.credits_release(hold_key="job1", key="job1:release")
     assert (again.created, again.transaction.pk) == (False, released.transaction.pk)
     assert s.credits_release(hold_key="job1", key="job1:release:2") is None  # nothing left
 
     settled = Hold.objects.get(key="job1")
     assert (settled.captured, settled.released, settled.outstanding) == (5, 4, 0)
-    assert bal(team, member) == 5
+    assert (account(team, member).balance, account(team, member).held) == (5, 0)
     assert selectors.spent_by_user(user_id=member.id) == 5
     assert_audit_clean()
 
@@ -197,8 +203,8 @@ def test_a_partial_release_then_the_rest(path, team, member):
     with pytest.raises(Conflict, match="Only 4 credits"):
         s.credits_release(hold_key="job1", key="r2", amount=5)
     assert s.credits_release(hold_key="job1", key="r2", amount=0) is None
-    assert s.credits_release(hold_key="job1", key="r3").transaction.entries.count() == 2
-    assert bal(team, member) == 10
+    assert s.credits_release(hold_key="job1", key="r3").created
+    assert (account(team, member).balance, account(team, member).held) == (10, 0)
     assert_audit_clean()
 
 
@@ -233,6 +239,77 @@ def test_a_capture_key_used_by_another_movement_is_a_replay(path, team, member):
     assert not s.credits_capture(hold_key="job1", amount=2, key="shared").created
     assert first.transaction.entries.count() == 2
     assert Hold.objects.get().captured == 1
+
+
+@pytest.mark.django_db
+def test_a_capture_carries_the_memo_of_its_hold(path, team, member):
+    fund(team, member)
+    hold(team, member, amount=4, memo="Headshots: Corporate, 2 image(s)")
+    first = s.credits_capture(hold_key="job1", amount=2, key="c0")
+    named = s.credits_capture(hold_key="job1", amount=2, key="c1", memo="Retouched again")
+    assert first.transaction.memo == "Headshots: Corporate, 2 image(s)"
+    assert named.transaction.memo == "Retouched again"
+
+
+@pytest.mark.django_db
+def test_held_credits_cannot_be_moved_elsewhere(path, team, member):
+    other = MembershipFactory(team=team).user
+    fund(team, member)
+    hold(team, member, amount=7)
+    with pytest.raises(InsufficientCredits, match="has 3 credits; 4 are needed"):
+        s.credits_reassign(
+            team_id=team.id, from_user_id=member.id, to_user_id=other.id, amount=4, key="r"
+        )
+    with pytest.raises(InsufficientCredits):
+        hold(team, member, amount=4, key="job2")
+    taken, owed = s.credits_clawback(team_id=team.id, user_id=member.id, amount=5, key="cb")
+    assert (taken.created, owed) == (True, 2)  # only the spendable 3 are taken back
+    assert (account(team, member).balance, account(team, member).held) == (0, 7)
+    s.credits_capture(hold_key="job1", amount=7, key="c")  # the job still gets paid for
+    assert_audit_clean()
+
+
+@pytest.mark.django_db
+def test_a_members_history_shows_what_was_spent_not_what_was_held(path, team, member):
+    fund(team, member)
+    hold(team, member, amount=6, memo="Headshots: Studio, 2 image(s)")
+    assert [e.amount for e in selectors.history_for_user(user_id=member.id)] == [10]
+    s.credits_capture(hold_key="job1", amount=3, key="c0")
+    s.credits_release(hold_key="job1", key="rel")
+
+    lines = [(e.amount, e.transaction.memo) for e in selectors.history_for_user(user_id=member.id)]
+    assert lines == [(-3, "Headshots: Studio, 2 image(s)"), (10, "")]
+    assert sum(amount for amount, _ in lines) == bal(team, member) == 7
+
+
+@pytest.mark.django_db
+def test_the_team_history_shows_captures_and_not_entry_less_releases(path, team, member):
+    fund(team, member)
+    hold(team, member, amount=6)
+    s.credits_capture(hold_key="job1", amount=3, key="c0")
+    s.credits_release(hold_key="job1", key="rel")
+    kinds = [tx.kind for tx in selectors.history_for_team(team_id=team.id)]
+    assert kinds == ["capture", "grant"]
+
+
+@pytest.mark.django_db
+def test_the_audit_finds_held_credits_out_of_step_with_open_holds(path, team, member):
+    fund(team, member)
+    hold(team, member, amount=4)
+    Account.objects.filter(kind="member").update(held=3, balance=7)  # entries still sum to 10
+    problems = selectors.ledger_audit().problems
+    assert any("holds 3 but its open holds add up to 4" in p for p in problems), problems
+
+
+@pytest.mark.django_db
+def test_the_audit_finds_a_balance_out_of_step_with_its_entries(path, team, member):
+    fund(team, member)
+    hold(team, member, amount=4)
+    Account.objects.filter(kind="member").update(balance=7)
+    problems = selectors.ledger_audit().problems
+    assert problems == [
+        f"account {account(team, member).pk} caches 7 (+4 held) but its entries sum to 10"
+    ]
 
 
 # --- PostgreSQL: round trips and real races -------------------------------------------------
@@ -285,7 +362,7 @@ def test_the_same_hold_key_racing_from_many_threads_holds_once(path, team, membe
     assert all(isinstance(r, Hold) for r in results), results
     assert len({r.pk for r in results}) == 1
     assert bal(team, member) == 17
-    assert counts() == (2, 4, 1)
+    assert counts() == (1, 2, 1)  # the grant, and one hold row
     assert_audit_clean()
 
 
@@ -384,7 +461,7 @@ def test_the_statements_are_prepared_once_per_connection(team, member):
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [" ".join(row[0].split()) for row in cursor.fetchall()]
     # one per statement and parameter types (a release's NULL spend account is its own)
-    assert any(sql.startswith("WITH debit AS") for sql in prepared), prepared
+    assert any(sql.startswith("WITH reserved AS") for sql in prepared), prepared
     assert sum(sql.startswith("WITH locked AS") for sql in prepared) >= 2, prepared
 
 
@@ -408,9 +485,10 @@ def test_the_preparing_cursor_is_kept_per_connection_and_renewed_after_a_reconne
     assert sorted(Hold.objects.values_list("key", flat=True)) == ["a", "b", "c"]
 
 
-# Every index on these tables takes an entry on every hold (a hold inserts a transaction,
-# two entries and a hold row; the balance update is HOT: `balance` is in no index). Each
-# one here is needed by a read; see credits/migrations/0002_narrower_ledger_indexes.py.
+# Every index on these tables takes an entry on every hold or capture (a hold inserts a
+# hold row, a capture a transaction and two entries; the account update is HOT: `balance`
+# and `held` are in no index). Each one here is needed by a read; see
+# credits/migrations/0002_narrower_ledger_indexes.py.
 HOLD_WRITES_INDEXES = {
     "credits_transaction": {
         "credits_transaction_pkey",
@@ -428,7 +506,7 @@ HOLD_WRITES_INDEXES = {
     "credits_hold": {
         "credits_hold_pkey",
         "credits_hold_key_key",  # capture and release find the hold by key
-        "credits_hold_account_id_f936e31c",  # held_for_member
+        "credits_hold_account_id_f936e31c",  # the audit: open holds per account
     },
 }
 
@@ -462,7 +540,7 @@ def test_a_hold_runs_its_generic_plan_once_prepared(team, member):
             cursor.execute(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
                 " WHERE statement LIKE %s",
-                ["%WITH debit AS%"],
+                ["%WITH reserved AS%"],
             )
             return cursor.fetchone() or (0, 0)
 

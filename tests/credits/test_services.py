@@ -198,10 +198,14 @@ def test_history_filters_by_type(team, member):
     grant(team, 5)
     s.credits_allocate(team_id=team.id, user_id=member.id, amount=5, key="a1")
     s.credits_hold(team_id=team.id, user_id=member.id, amount=3, key="j", category="headshot")
+    s.credits_capture(hold_key="j", amount=3, key="j:capture")
     assert [e.amount for e in selectors.history_for_user(user_id=member.id)] == [-3, 5]
     assert [
         e.amount for e in selectors.history_for_user(user_id=member.id, category="allocation")
     ] == [5]
+    assert [
+        e.amount for e in selectors.history_for_user(user_id=member.id, category="headshot")
+    ] == [-3]
 
 
 def test_audit_command_passes_on_a_clean_ledger(team, capsys):
