@@ -18,7 +18,11 @@ class MeTeamSerializer(serializers.Serializer):
     slug = serializers.CharField(source="membership.team.slug")
     is_personal = serializers.BooleanField(source="membership.team.is_personal")
     role = serializers.CharField(source="membership.role")
-    balance = serializers.IntegerField()
+    balance = serializers.IntegerField(help_text="Credits you can spend in this team now.")
+    held = serializers.IntegerField(
+        help_text="Credits your running jobs set aside: charged per delivered image, "
+        "the rest comes back to `balance`."
+    )
 
 
 class MeApi(APIView):

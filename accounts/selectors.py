@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class TeamBalance:
     membership: Membership
     balance: int
+    held: int  # set aside by the user's running jobs in that team
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,12 @@ class UserSummary:
 
 def user_summary(*, user) -> UserSummary:
     """What `GET /api/v1/me` shows: the user, each team with role and own balance, spend."""
-    balances = credits_selectors.balances_for_user(user_id=user.id)
+    allocations = credits_selectors.allocations_for_user(user_id=user.id)
+    empty = credits_selectors.Allocation(0, 0)
     teams = [
-        TeamBalance(m, balances.get(m.team_id, 0))
+        TeamBalance(m, allocation.balance, allocation.held)
         for m in teams_selectors.memberships_for_user(user=user)
+        for allocation in [allocations.get(m.team_id, empty)]
     ]
     return UserSummary(
         user=user,

@@ -30,6 +30,21 @@ def balance_member(*, team_id: int, user_id: int) -> int:
     )
 
 
+@dataclass(frozen=True)
+class Allocation:
+    balance: int  # what the member can spend now
+    held: int  # set aside by jobs still running: charged per delivered image, the rest returns
+
+
+def allocation_member(*, team_id: int, user_id: int) -> Allocation:
+    row = (
+        Account.objects.filter(kind=AccountKind.MEMBER, team_id=team_id, user_id=user_id)
+        .values_list("balance", "held")
+        .first()
+    )
+    return Allocation(*(row or (0, 0)))
+
+
 def balance_pool(*, team_id: int) -> int:
     return (
         Account.objects.filter(kind=AccountKind.POOL, team_id=team_id)
@@ -41,10 +56,15 @@ def balance_pool(*, team_id: int) -> int:
 
 def balances_for_user(*, user_id: int) -> dict[int, int]:
     """team id -> the user's own allocation there."""
+    return {team_id: a.balance for team_id, a in allocations_for_user(user_id=user_id).items()}
+
+
+def allocations_for_user(*, user_id: int) -> dict[int, Allocation]:
+    """team id -> the user's own allocation there, spendable and held."""
     rows = Account.objects.filter(kind=AccountKind.MEMBER, user_id=user_id).values_list(
-        "team_id", "balance"
+        "team_id", "balance", "held"
     )
-    return dict(rows)
+    return {team_id: Allocation(balance, held) for team_id, balance, held in rows}
 
 
 def balances_for_team(*, team_id: int) -> dict[int, int]:

@@ -1,6 +1,7 @@
 import pytest
 
 from accounts.services import user_create
+from credits import services as credits_services
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +55,13 @@ def test_history_never_shows_another_users_lines(member):
         line["id"] for line in client_for(member).get("/api/v1/credits/history").json()["results"]
     }
     assert not ids_member & {line["id"] for line in lines}
+
+
+def test_me_shows_what_running_jobs_hold_beside_what_can_be_spent(member):
+    team_id = member.memberships.get().team_id
+    credits_services.credits_hold(
+        team_id=team_id, user_id=member.id, amount=4, key="job", category="headshot"
+    )
+    me = client_for(member).get("/api/v1/me").json()
+    assert [(t["balance"], t["held"]) for t in me["teams"]] == [(6, 4)]
+    assert me["total_balance"] == 6

@@ -77,6 +77,31 @@ def test_plain_member_sees_only_their_own_balance_and_history(client, team_setup
     assert "purchases" not in html
 
 
+def test_a_member_sees_what_running_jobs_set_aside_and_what_each_delivery_cost(
+    client, team_setup, packages
+):
+    t = team_setup
+    credits_services.credits_allocate(
+        team_id=t["team"].id, user_id=t["alice"].id, amount=12, key="a", actor_id=t["admin"].id
+    )
+    hold = {"team_id": t["team"].id, "user_id": t["alice"].id, "category": "headshot"}
+    credits_services.credits_hold(**hold, amount=5, key="job1", memo="Headshots: Studio")
+    credits_services.credits_hold(**hold, amount=3, key="job2", memo="Headshots: Office")
+    credits_services.credits_capture(hold_key="job2", amount=3, key="job2:capture")
+    client.force_login(t["alice"])
+
+    html = client.get(_url(t["team"])).content.decode()
+
+    assert re.search(r'data-testid="my-balance">4<', html)
+    assert re.search(r'data-testid="my-held">.*?<strong>5<', html)
+    assert "-3" in html and "Headshots: Office" in html  # the delivery, not the hold
+    assert "Headshots: Studio" not in html
+
+    credits_services.credits_release(hold_key="job1", key="job1:release")
+    html = client.get(_url(t["team"])).content.decode()
+    assert re.search(r'data-testid="my-balance">9<', html) and "my-held" not in html
+
+
 def test_an_outsider_gets_404(client, team_setup):
     client.force_login(team_setup["outsider"])
 
