@@ -426,10 +426,13 @@ def _record_delivery(generation, image, index: int, engine_name: str) -> None:
     )
     image.credits = cost
     image.save()
-    credits_services.credits_capture(
-        hold_key=generation.hold_key, amount=cost, key=f"{generation.hold_key}:capture:{index}"
-    )
     delivered = delivered_before + 1
+    credits_services.credits_capture(
+        hold_key=generation.hold_key,
+        amount=cost,
+        key=f"{generation.hold_key}:capture:{index}",
+        memo=f"Headshots: {generation.style.name}, image {delivered} of {generation.batch_size}",
+    )
     HeadshotGeneration.objects.filter(pk=generation.pk).update(
         progress=min(100, round(100 * delivered / generation.batch_size)),
         credits_used=F("credits_used") + cost,

@@ -76,6 +76,29 @@ def test_run_delivers_every_image_and_charges_exactly(member, media, face_jpeg):
     assert image.engine
 
 
+def test_the_members_history_names_each_delivered_image_and_its_price(member, media, face_jpeg):
+    generation, _ = submit(member, face_jpeg, batch_size=2)
+    assert credits_selectors.allocation_member(
+        team_id=member.team.id, user_id=member.id
+    ) == credits_selectors.Allocation(
+        balance=40 - generation.credits_held, held=generation.credits_held
+    )
+
+    services.headshot_run(generation_id=generation.pk)
+
+    prices = list(generation.images.order_by("id").values_list("credits", flat=True))
+    lines = [
+        (e.amount, e.transaction.memo)
+        for e in credits_selectors.history_for_user(user_id=member.id, category="headshot")
+    ]
+    name = generation.style.name
+    assert lines == [
+        (-prices[1], f"Headshots: {name}, image 2 of 2"),
+        (-prices[0], f"Headshots: {name}, image 1 of 2"),
+    ]
+    assert credits_selectors.held_for_member(team_id=member.team.id, user_id=member.id) == 0
+
+
 def test_the_stored_upload_has_no_exif(member, media, face_jpeg):
     from PIL import Image
 
