@@ -3,8 +3,9 @@
 One member with 20 finished generations and their ledger lines (holds and captures
 through the credits services) reads their status, a history page of 20 with images and
 their credit history while other members' rows pile up around them: 1,000 generations
-in the table, then 100,000, each with a delivered image and a hold and a capture in the
-ledger (four entries), inserted in bulk by SQL (generate_series) and VACUUM ANALYZEd as
+in the table, then 100,000, each with a delivered image and its capture in the ledger
+(member -> spend, two entries: a hold posts nothing since holds became reservations),
+inserted in bulk by SQL (generate_series) and VACUUM ANALYZEd as
 autovacuum would. The floor is the same read at 1,000: the ratio 100k/1k should stay
 about 1.0 (target <= 1.2), because every read goes through an index on the member
 (tests/common/test_indexes.py and tests/headshots/test_growth_indexes.py show the plans).
@@ -145,7 +146,6 @@ def _grow(to: int, others: tuple[list[int], list[int]]) -> float:
     generation_table = HeadshotGeneration._meta.db_table
     image_table = GeneratedImage._meta.db_table
     tx_table, entry_table = Transaction._meta.db_table, Entry._meta.db_table
-    holds = credits_services.account_system(credits_services.SystemAccount.HOLDS).pk
     spend = credits_services.account_system(credits_services.SystemAccount.SPEND).pk
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*), MAX(id) FROM {generation_table}")
@@ -186,10 +186,10 @@ def _grow(to: int, others: tuple[list[int], list[int]]) -> float:
         cursor.execute(
             f"INSERT INTO {tx_table}"
             " (idempotency_key, kind, category, team_id, memo, reference, metadata, created_at)"
-            " SELECT 'growth:' || k.kind || ':' || g.id, k.kind, 'headshot', g.team_id, '',"
+            " SELECT 'growth:capture:' || g.id, 'capture', 'headshot', g.team_id, '',"
             " 'headshot:' || g.id, '{}', g.created_at"
-            f" FROM {generation_table} g CROSS JOIN (VALUES ('hold'), ('capture')) k(kind)"
-            " WHERE g.id > %s ORDER BY g.id, k.kind DESC",
+            f" FROM {generation_table} g"
+            " WHERE g.id > %s ORDER BY g.id",
             [last_generation],
         )
         cursor.execute(
@@ -199,13 +199,9 @@ def _grow(to: int, others: tuple[list[int], list[int]]) -> float:
             f" JOIN {generation_table} g ON t.reference = 'headshot:' || g.id"
             f" JOIN {Account._meta.db_table} a"
             "   ON a.kind = 'member' AND a.team_id = g.team_id AND a.user_id = g.user_id"
-            " CROSS JOIN LATERAL (VALUES"
-            "   (CASE t.kind WHEN 'hold' THEN a.id ELSE %(holds)s END, -3),"
-            "   (CASE t.kind WHEN 'hold' THEN %(holds)s ELSE %(spend)s END, 3)"
-            " ) leg(account_id, amount)"
+            " CROSS JOIN LATERAL (VALUES (a.id, -3), (%(spend)s, 3)) leg(account_id, amount)"
             " WHERE t.id > %(last_tx)s AND g.id > %(last_generation)s",
             {
-                "holds": holds,
                 "spend": spend,
                 "last_tx": last_tx,
                 "last_generation": last_generation,

@@ -126,6 +126,8 @@ def _seed() -> int:
         ],
         batch_size=5_000,
     )
+    # The report reads only the spend leg. The holds account stands in for the member's:
+    # this bench funds no member, and a member leg would overdraw their balance.
     holds, spend = account_system(SystemAccount.HOLDS), account_system(SystemAccount.SPEND)
     txs = Transaction.objects.bulk_create(
         [

@@ -6,12 +6,12 @@ PostgreSQL backend's CPU, for
 - the floor: `UPDATE ... SET balance = balance - 1 WHERE id = 1 AND balance >= 1`;
 - the cheapest hold that keeps a record of itself: that UPDATE and one INSERT of a keyed
   row (unique key, foreign key to the balance), in one statement;
-- a hold through `credits.services.credits_hold` (the ledger: the member's UPDATE, a
-  transaction, its two entries and the hold row, in one statement);
+- a hold through `credits.services.credits_hold` (a reservation: the member's UPDATE of
+  `balance` and `held` and the hold row, in one statement);
 each with the commit's WAL flush and without it (`synchronous_commit = off`, CPU alone).
 Then the hold statement's parts from EXPLAIN ANALYZE, medians: its execution and every
-trigger it fires (the foreign-key checks, made immediate here so they show, and the staff
-metrics marks).
+trigger it fires (the foreign-key checks, made immediate here so they show; a hold fires
+no staff metrics mark since holds became reservations).
 
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/portrait \\
      .venv/bin/python bench/support/profile_hold.py
