@@ -126,9 +126,9 @@ def _seed() -> int:
         ],
         batch_size=5_000,
     )
-    # The report reads only the spend leg. The holds account stands in for the member's:
-    # this bench funds no member, and a member leg would overdraw their balance.
-    holds, spend = account_system(SystemAccount.HOLDS), account_system(SystemAccount.SPEND)
+    # The report reads only the spend leg. The adjustments account stands in for the
+    # member's: this bench funds no member, and a member leg would overdraw their balance.
+    source, spend = account_system(SystemAccount.ADJUSTMENTS), account_system(SystemAccount.SPEND)
     txs = Transaction.objects.bulk_create(
         [
             Transaction(
@@ -144,7 +144,7 @@ def _seed() -> int:
         batch_size=5_000,
     )
     Entry.objects.bulk_create(
-        [Entry(transaction=tx, account=holds, amount=-3) for tx in txs]
+        [Entry(transaction=tx, account=source, amount=-3) for tx in txs]
         + [Entry(transaction=tx, account=spend, amount=3) for tx in txs],
         batch_size=10_000,
     )

@@ -54,11 +54,6 @@ def balance_pool(*, team_id: int) -> int:
     )
 
 
-def balances_for_user(*, user_id: int) -> dict[int, int]:
-    """team id -> the user's own allocation there."""
-    return {team_id: a.balance for team_id, a in allocations_for_user(user_id=user_id).items()}
-
-
 def allocations_for_user(*, user_id: int) -> dict[int, Allocation]:
     """team id -> the user's own allocation there, spendable and held."""
     rows = Account.objects.filter(kind=AccountKind.MEMBER, user_id=user_id).values_list(
@@ -212,7 +207,7 @@ def ledger_audit() -> AuditReport:
         .count()
     )
     if negative:
-        report.problems.append(f"{negative} accounts have a negative balance")
+        report.problems.append(f"{negative} accounts have a negative balance or held amount")
 
     misheld = (
         Account.objects.annotate(

@@ -98,10 +98,15 @@ def system_accounts_forget() -> None:
 
 
 def system_accounts_ensure(**kwargs) -> None:
-    """post_migrate: make every system account exist and forget cached ids."""
+    """post_migrate: make every system account exist and forget cached ids.
+
+    Through the migrated state's model (`apps`): after migrating back, the table may lack
+    columns the current model has."""
     _system_accounts.clear()
+    apps = kwargs.get("apps")
+    model = apps.get_model("credits", "Account") if apps is not None else Account
     for code in SystemAccount:
-        Account.objects.get_or_create(kind=AccountKind.SYSTEM, system_code=code)
+        model.objects.get_or_create(kind=AccountKind.SYSTEM, system_code=code)
 
 
 # --- the one posting primitive ----------------------------------------------------------

@@ -1,73 +1,12 @@
-"""Holds become reservations on the member's account (`Account.held`).
+"""Holds become reservations on the member's account: the columns.
 
-Before, a hold posted member -> holds at submit. Now it moves credits from the account's
-`balance` to its `held` and posts nothing until a capture (member -> spend). Holds still
-open when this runs have their outstanding credits posted back, holds -> member, and
-counted in `held`, so their captures and releases work the new way and the holds account
-ends at zero. Their memo moves onto the hold row, where captures now read it.
+`Account.held` (credits set aside by open holds) and `Hold.memo` (what the job is; its
+captures carry it). Migration 0005 moves the holds still open onto them. The data step is
+a migration of its own so that, migrating back, it commits before these columns go
+(PostgreSQL refuses to alter a table with pending deferred foreign-key checks).
 """
 
 from django.db import migrations, models
-from django.db.models import F
-from django.utils import timezone
-
-RESERVE_MEMO = "Set aside on your allocation for a running job"
-
-
-def _open_holds(apps):
-    Hold = apps.get_model("credits", "Hold")
-    return (
-        Hold.objects.select_for_update()
-        .filter(amount__gt=F("captured") + F("released"))
-        .select_related("account")
-        .order_by("account_id", "id")
-    )
-
-
-def _move(apps, *, to_reservation: bool) -> None:
-    Account = apps.get_model("credits", "Account")
-    Transaction = apps.get_model("credits", "Transaction")
-    Entry = apps.get_model("credits", "Entry")
-    Hold = apps.get_model("credits", "Hold")
-    holds_account, _ = Account.objects.get_or_create(kind="system", system_code="holds")
-    # Unique per run: migrating back and forth again must not reuse a key.
-    now = timezone.now()
-    for hold in _open_holds(apps):
-        outstanding = hold.amount - hold.captured - hold.released
-        sign = 1 if to_reservation else -1
-        tx = Transaction.objects.create(
-            idempotency_key=f"{'reserve' if to_reservation else 'unreserve'}:{now:%Y%m%d%H%M%S}:{hold.key}",
-            kind="release" if to_reservation else "hold",
-            category=hold.category,
-            team_id=hold.account.team_id,
-            actor_id=hold.account.user_id,
-            memo=RESERVE_MEMO if to_reservation else (hold.memo or "Held for a running job"),
-            reference=hold.reference,
-            metadata={"hold": hold.key},
-            created_at=now,
-        )
-        Entry.objects.bulk_create(
-            [
-                Entry(transaction=tx, account=holds_account, amount=-sign * outstanding),
-                Entry(transaction=tx, account=hold.account, amount=sign * outstanding),
-            ]
-        )
-        Account.objects.filter(pk=hold.account_id).update(held=F("held") + sign * outstanding)
-        if to_reservation and not hold.memo:
-            memo = (
-                Transaction.objects.filter(idempotency_key=f"hold:{hold.key}")
-                .values_list("memo", flat=True)
-                .first()
-            )
-            Hold.objects.filter(pk=hold.pk).update(memo=memo or "")
-
-
-def holds_to_reservations(apps, schema_editor) -> None:
-    _move(apps, to_reservation=True)
-
-
-def reservations_to_holds(apps, schema_editor) -> None:
-    _move(apps, to_reservation=False)
 
 
 class Migration(migrations.Migration):
@@ -92,5 +31,4 @@ class Migration(migrations.Migration):
                 condition=models.Q(held__gte=0), name="credits_account_held_not_negative"
             ),
         ),
-        migrations.RunPython(holds_to_reservations, reservations_to_holds),
     ]

@@ -1,17 +1,20 @@
-"""Migration 0004 turns holds that were posted to the holds account into reservations."""
+"""Migrations 0004-0005 turn holds that were posted to the holds account into reservations."""
 
 import importlib
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
 from django.db.models import F, Sum
 
 from credits import selectors
 from credits import services as s
 from credits.models import Account, Entry, Hold, Kind, SystemAccount, Transaction
+from tests.conftest import needs_postgres
 from tests.factories import MembershipFactory
 
-migration = importlib.import_module("credits.migrations.0004_holds_as_reservations")
+migration = importlib.import_module("credits.migrations.0005_open_holds_to_reservations")
 
 
 def legacy_hold(*, member: Account, key: str, amount: int, captured: int, memo: str) -> Hold:
@@ -100,3 +103,36 @@ def test_migrating_back_posts_open_reservations_to_the_holds_account(member):
     assert holds_account_total() == 4
     entries = Entry.objects.filter(account=member).aggregate(total=Sum("amount"))["total"]
     assert entries == member.balance  # the old rule: a member's entries sum to its balance
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_back_and_forth_with_two_open_holds_on_one_account(member):
+    """Each data step commits before the columns change: PostgreSQL refuses to alter a
+    table with deferred foreign-key checks pending (two updates of one account row)."""
+    needs_postgres()
+    for key, amount in (("a", 5), ("b", 4)):
+        s.credits_hold(
+            team_id=member.team_id,
+            user_id=member.user_id,
+            amount=amount,
+            key=key,
+            category="headshot",
+        )
+    s.credits_capture(hold_key="a", amount=2, key="a:capture")
+
+    call_command("migrate", "credits", "0003", verbosity=0)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT balance FROM credits_account WHERE id = %s", [member.pk])
+            assert cursor.fetchone() == (11,)  # unchanged: it never counted held credits
+            cursor.execute(
+                "SELECT sum(e.amount) FROM credits_entry e JOIN credits_account a"
+                " ON a.id = e.account_id WHERE a.system_code = 'holds'"
+            )
+            assert cursor.fetchone() == (7,)  # the open 3 + 4, on the holds account
+    finally:
+        call_command("migrate", "credits", verbosity=0)
+
+    member.refresh_from_db()
+    assert (member.balance, member.held) == (11, 7)
+    assert selectors.ledger_audit().clean, selectors.ledger_audit().problems

@@ -163,6 +163,9 @@ def test_a_user_added_in_admin_is_onboarded(browser, settings):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     user = User.objects.get(email="new.hire@example.com")
-    assert sum(credits_selectors.balances_for_user(user_id=user.id).values()) == 10
+    assert (
+        sum(a.balance for a in credits_selectors.allocations_for_user(user_id=user.id).values())
+        == 10
+    )
     page = browser.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
     assert "Adjust credits" in page  # the teams inline, with a way to adjust

@@ -103,16 +103,25 @@ def test_max_batch_size_applies_to_the_next_request(deploy_defaults, staff_brows
 
 def test_signup_bonus_applies_to_the_next_signup(deploy_defaults, staff_browser):
     first = user_create(email="before@example.com", password="x-long-password-1")
-    assert sum(credits_selectors.balances_for_user(user_id=first.id).values()) == 10
+    assert (
+        sum(a.balance for a in credits_selectors.allocations_for_user(user_id=first.id).values())
+        == 10
+    )
 
     _save(staff_browser, signup_bonus=25)
 
     second = user_create(email="after@example.com", password="x-long-password-1")
-    assert sum(credits_selectors.balances_for_user(user_id=second.id).values()) == 25
+    assert (
+        sum(a.balance for a in credits_selectors.allocations_for_user(user_id=second.id).values())
+        == 25
+    )
 
     _save(staff_browser, signup_bonus=0)
     third = user_create(email="none@example.com", password="x-long-password-1")
-    assert sum(credits_selectors.balances_for_user(user_id=third.id).values()) == 0
+    assert (
+        sum(a.balance for a in credits_selectors.allocations_for_user(user_id=third.id).values())
+        == 0
+    )
 
 
 def _failed_with_source(member) -> HeadshotGeneration:
