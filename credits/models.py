@@ -27,7 +27,7 @@ class SystemAccount(models.TextChoices):
     PURCHASES = "purchases", "Purchases"
     PROMOTIONS = "promotions", "Promotions and bonuses"
     # Held credits stay on the member's account now (`Account.held`); this account only
-    # carries the entries of holds made before that (migration 0004 emptied it).
+    # carries the entries of holds made before that (migration 0005 emptied it).
     HOLDS = "holds", "Held for running jobs"
     SPEND = "spend", "Spent on generations"
     ADJUSTMENTS = "adjustments", "Manual adjustments"

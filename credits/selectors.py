@@ -223,7 +223,7 @@ def ledger_audit() -> AuditReport:
             f"account {pk} holds {held} but its open holds add up to {open_holds}"
         )
 
-    # Holds from before reservations were posted to the holds account; migration 0004
+    # Holds from before reservations were posted to the holds account; migration 0005
     # returned what was still open, so it must stay empty.
     old_holds = Entry.objects.filter(
         account__kind=AccountKind.SYSTEM, account__system_code=SystemAccount.HOLDS
