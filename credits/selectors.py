@@ -62,12 +62,12 @@ def allocations_for_user(*, user_id: int) -> dict[int, Allocation]:
     return {team_id: Allocation(balance, held) for team_id, balance, held in rows}
 
 
-def balances_for_team(*, team_id: int) -> dict[int, int]:
-    """user id -> allocation, for every member account of the team."""
+def allocations_for_team(*, team_id: int) -> dict[int, Allocation]:
+    """user id -> allocation (spendable and held), for every member account of the team."""
     rows = Account.objects.filter(kind=AccountKind.MEMBER, team_id=team_id).values_list(
-        "user_id", "balance"
+        "user_id", "balance", "held"
     )
-    return dict(rows)
+    return {user_id: Allocation(balance, held) for user_id, balance, held in rows}
 
 
 def is_low(credits: int) -> bool:

@@ -50,6 +50,9 @@ class MemberOutputSerializer(serializers.Serializer):
     role = serializers.CharField(source="membership.role")
     joined_at = serializers.DateTimeField(source="membership.created_at")
     balance = serializers.IntegerField(allow_null=True)
+    held = serializers.IntegerField(
+        allow_null=True, help_text="Set aside by the member's running jobs (not in `balance`)."
+    )
     spent = serializers.IntegerField(allow_null=True)
 
 
@@ -75,8 +78,10 @@ class TeamMemberApi(APIView):
         membership = services.membership_set_role(
             actor=request.user, team_id=team_id, user_id=user_id, role=data.validated_data["role"]
         )
-        balance = credits_selectors.balance_member(team_id=membership.team_id, user_id=user_id)
-        row = selectors.MemberCredits(membership, balance, None)
+        allocation = credits_selectors.allocation_member(
+            team_id=membership.team_id, user_id=user_id
+        )
+        row = selectors.MemberCredits(membership, allocation.balance, None, allocation.held)
         return Response(MemberOutputSerializer(row).data)
 
     @extend_schema(responses={204: None})

@@ -117,8 +117,9 @@ def team_personal_for_user(*, user) -> Team | None:
 @dataclass(frozen=True)
 class MemberCredits:
     membership: Membership
-    balance: int
-    spent: int
+    balance: int | None
+    spent: int | None
+    held: int | None = None  # set aside by the member's running jobs
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,14 @@ def team_members_visible(*, membership: Membership) -> list[MemberCredits]:
 def team_credit_overview(*, team: Team) -> TeamCreditOverview:
     """Pool, each member's allocation and spend: a fixed handful of queries, any team size."""
     memberships = list(team_memberships(team=team))
-    balances = credits_selectors.balances_for_team(team_id=team.id)
+    allocations = credits_selectors.allocations_for_team(team_id=team.id)
     spent = credits_selectors.spent_by_team_members(team_id=team.id)
     pool = credits_selectors.balance_pool(team_id=team.id)
+    empty = credits_selectors.Allocation(0, 0)
     members = [
-        MemberCredits(m, balances.get(m.user_id, 0), spent.get(m.user_id, 0)) for m in memberships
+        MemberCredits(m, allocation.balance, spent.get(m.user_id, 0), allocation.held)
+        for m in memberships
+        for allocation in [allocations.get(m.user_id, empty)]
     ]
     total = pool + sum(m.balance for m in members)
     return TeamCreditOverview(

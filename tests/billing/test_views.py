@@ -56,6 +56,25 @@ def test_admin_sees_pool_members_log_and_purchases(admin_client, team_setup, fak
     assert 'data-testid="pack-starter"' in html and "$29.00" in html
 
 
+def test_admin_sees_what_each_members_running_jobs_hold(admin_client, team_setup):
+    t = team_setup
+    credits_services.credits_allocate(
+        team_id=t["team"].id, user_id=t["alice"].id, amount=30, key="a", actor_id=t["admin"].id
+    )
+    credits_services.credits_hold(
+        team_id=t["team"].id, user_id=t["alice"].id, amount=6, key="j", category="headshot"
+    )
+
+    html = admin_client.get(_url(t["team"])).content.decode()
+
+    assert re.search(rf'data-testid="balance-{t["alice"].id}">24<', html)
+    assert re.search(rf'data-testid="held-{t["alice"].id}">\+6 held for running jobs<', html)
+    assert f'data-testid="held-{t["bob"].id}"' not in html
+
+    members = admin_client.get(f"/api/v1/teams/{t['team'].id}/members").json()["results"]
+    assert {m["user_id"]: (m["balance"], m["held"]) for m in members}[t["alice"].id] == (24, 6)
+
+
 def test_plain_member_sees_only_their_own_balance_and_history(client, team_setup, packages):
     t = team_setup
     credits_services.credits_allocate(
