@@ -192,3 +192,20 @@ def test_switching_team_returns_to_the_page_it_came_from(team_setup):
         "/teams/switch/", {"team_id": team_setup["team"].id, "next": "/headshots/?page=2"}
     )
     assert response["Location"] == "/headshots/?page=2"
+
+
+@pytest.mark.parametrize(
+    ("body", "sent"), [("[1, 2]", "array"), ('"x"', "string"), ("5", "number")]
+)
+def test_a_body_that_is_not_a_json_object_is_named_in_json_terms(team_setup, body, sent):
+    response = _post_raw(team_setup["admin"], "/api/v1/teams", body)
+    assert response.status_code == 400, sent
+    assert response.json()["detail"] == "Expected a JSON object."
+
+
+def test_a_list_field_given_an_object_is_named_in_json_terms(team_setup):
+    response = client_for(team_setup["alice"]).post(
+        "/api/v1/headshots/bulk", {"ids": {"a": 1}, "action": "delete"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"]["ids"] == ["Expected a JSON array."]
