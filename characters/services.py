@@ -614,8 +614,7 @@ def _record_delivery(
         hold_key=locked.hold_key,
         amount=locked.credit_cost,
         key=f"{locked.hold_key}:capture",
-        memo="Character studio: version delivered",
-    )
+    )  # its memo is the hold's: the character and the template
     credits_services.credits_release(hold_key=locked.hold_key, key=f"{locked.hold_key}:release")
     _activate(character, locked)
     if locked.created_by_id:

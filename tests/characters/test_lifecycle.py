@@ -76,6 +76,9 @@ def test_a_successful_run_saves_activates_and_charges_exactly(studio, media, oba
     hold = Hold.objects.get(key=version.hold_key)
     assert (hold.captured, hold.released, hold.outstanding) == (12, 0, 0)
     assert credits_selectors.ledger_audit().clean
+    (line,) = credits_selectors.history_for_user(user_id=studio["alice"].id, category="character")
+    assert line.amount == -12
+    assert line.transaction.memo == f"Character studio: {character.name}, 3x3 Expression Sheet"
     # The character is auto-saved with the new image (seed Phase 1) and its poses.
     assert character.image.name == version.image.name
     assert character.thumbnail.name == version.thumbnail.name
