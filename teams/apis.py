@@ -94,6 +94,9 @@ class InvitationOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     role = serializers.CharField()
+    credits = serializers.IntegerField(
+        help_text="Given from the team pool on acceptance, while the pool has them."
+    )
     status = serializers.CharField()
     expires_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
@@ -103,6 +106,9 @@ class TeamInvitationsApi(APIView):
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField()
         role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+        credits = serializers.IntegerField(
+            min_value=0, max_value=services.STARTING_CREDITS_MAX, default=0
+        )
 
     @extend_schema(responses=InvitationOutputSerializer(many=True))
     def get(self, request, team_id: int):
@@ -127,8 +133,8 @@ class TeamInvitationsApi(APIView):
 class InvitationAcceptApi(APIView):
     @extend_schema(request=None, responses=TeamOutputSerializer)
     def post(self, request, key: str):
-        membership = services.invitation_accept(key=key, user=request.user)
-        return Response(TeamOutputSerializer(membership).data)
+        joined = services.invitation_accept(key=key, user=request.user)
+        return Response(TeamOutputSerializer(joined.membership).data)
 
 
 class InviteLinkOutputSerializer(serializers.Serializer):
@@ -162,7 +168,7 @@ class TeamInviteLinksApi(APIView):
             required=False,
             default=0,
             min_value=0,
-            max_value=services.INVITE_LINK_MAX_CREDITS_EACH,
+            max_value=services.STARTING_CREDITS_MAX,
             help_text="Credits moved from the pool to each person who joins, while it lasts.",
         )
 

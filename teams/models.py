@@ -67,6 +67,8 @@ class Invitation(TimeStampedModel):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # Allocated from the pool when accepted, while the pool has them (teams.services).
+    credits = models.PositiveIntegerField(default=0)
     key = models.CharField(max_length=64, unique=True, default=_invitation_key)
     status = models.CharField(
         max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING

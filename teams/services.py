@@ -142,13 +142,29 @@ def membership_remove(*, actor, team_id: int, user_id: int) -> None:
     membership.delete()
 
 
+@dataclass(frozen=True)
+class TeamJoin:
+    """What accepting an invitation or following an invite link did."""
+
+    membership: Membership
+    joined: bool  # False: already a member, nothing changed
+    credits_given: int
+    credits_offered: int
+
+
+STARTING_CREDITS_MAX = 100  # an invitation's or invite link's credits for each newcomer
+
+
 def invitation_accept_url(invitation: Invitation) -> str:
     return site_url("teams:invitation", invitation.key)
 
 
 @transaction.atomic
-def invitation_create(*, actor, team_id: int, email: str, role: str = Role.MEMBER) -> Invitation:
-    """Invite an e-mail address; the e-mail carries the accept link."""
+def invitation_create(
+    *, actor, team_id: int, email: str, role: str = Role.MEMBER, credits: int = 0
+) -> Invitation:
+    """Invite an e-mail address; the e-mail carries the accept link. `credits` are given
+    from the pool when the invitation is accepted, while the pool has them."""
     team = team_get_for_admin(user=actor, team_id=team_id)
     if team.is_personal:
         raise Conflict(
@@ -160,6 +176,13 @@ def invitation_create(*, actor, team_id: int, email: str, role: str = Role.MEMBE
         raise ApplicationError(
             f"Role must be one of: {', '.join(Role.values)}.", code="invalid_role"
         )
+    _bounded(
+        credits,
+        low=0,
+        high=STARTING_CREDITS_MAX,
+        message=f"Starting credits must be between 0 and {STARTING_CREDITS_MAX}.",
+        code="invalid_credits",
+    )
     if team.memberships.filter(user__email__iexact=email).exists():
         raise Conflict(f"{email} is already a member of this team.", code="already_member")
     now = timezone.now()
@@ -171,6 +194,7 @@ def invitation_create(*, actor, team_id: int, email: str, role: str = Role.MEMBE
         team=team,
         email=email,
         role=role,
+        credits=credits or 0,
         invited_by=actor,
         expires_at=now + settings.INVITATION_TTL,
     )
@@ -192,7 +216,13 @@ def _send_invitation_email(invitation: Invitation) -> None:
         subject=f"You are invited to join {invitation.team.name}",
         message=(
             f"{inviter} invited you to join the team {invitation.team.name} on Portrait Studio "
-            f"as {invitation.get_role_display().lower()}.\n\n"
+            f"as {invitation.get_role_display().lower()}"
+            + (
+                f", with {invitation.credits} credits to start while the team's pool has them"
+                if invitation.credits
+                else ""
+            )
+            + ".\n\n"
             f"Accept the invitation (sign in or sign up with {invitation.email}):\n"
             f"{invitation_accept_url(invitation)}\n\n"
             f"The link expires on {invitation.expires_at:%d %B %Y}."
@@ -213,8 +243,9 @@ def invitation_revoke(*, actor, team_id: int, invitation_id: int) -> None:
 
 
 @transaction.atomic
-def invitation_accept(*, key: str, user) -> Membership:
-    """Join the team, signed in as the address the invitation was sent to."""
+def invitation_accept(*, key: str, user) -> TeamJoin:
+    """Join the team, signed in as the address the invitation was sent to, with the
+    invitation's starting credits from the pool while it has them."""
     try:
         invitation = Invitation.objects.select_for_update().select_related("team").get(key=key)
     except Invitation.DoesNotExist:
@@ -223,7 +254,8 @@ def invitation_accept(*, key: str, user) -> Membership:
         raise Conflict("This invitation was withdrawn.", code="invitation_revoked")
     if invitation.status == InvitationStatus.ACCEPTED:
         if invitation.accepted_by_id == user.id:
-            return Membership.objects.get(team=invitation.team, user=user)
+            membership = Membership.objects.get(team=invitation.team, user=user)
+            return TeamJoin(membership, joined=False, credits_given=0, credits_offered=0)
         raise Conflict("This invitation was already used.", code="invitation_used")
     if invitation.expires_at <= timezone.now():
         raise ApplicationError(
@@ -236,21 +268,33 @@ def invitation_accept(*, key: str, user) -> Membership:
             f"This invitation was sent to {invitation.email}. Sign in with that address to accept it.",
             code="wrong_account",
         )
-    membership, _created = Membership.objects.get_or_create(
+    membership, joined = Membership.objects.get_or_create(
         team=invitation.team, user=user, defaults={"role": invitation.role}
     )
     invitation.status = InvitationStatus.ACCEPTED
     invitation.accepted_by = user
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["status", "accepted_by", "accepted_at", "updated_at"])
-    return membership
+    offered = invitation.credits if joined else 0
+    given = (
+        _starting_credits(
+            team_id=invitation.team_id,
+            user_id=user.id,
+            amount=offered,
+            key=f"invitation:{invitation.pk}",
+            actor_id=invitation.invited_by_id,
+            memo="Starting credits from an invitation",
+        )
+        if offered
+        else 0
+    )
+    return TeamJoin(membership, joined=joined, credits_given=given, credits_offered=offered)
 
 
 # --- open invite links -----------------------------------------------------------------------
 
 INVITE_LINK_MAX_DAYS = 90
 INVITE_LINK_MAX_USES = 1000
-INVITE_LINK_MAX_CREDITS_EACH = 100
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
 
@@ -309,8 +353,8 @@ def invite_link_create(
     _bounded(
         credits_each,
         low=0,
-        high=INVITE_LINK_MAX_CREDITS_EACH,
-        message=f"Each newcomer can get 0 to {INVITE_LINK_MAX_CREDITS_EACH} credits.",
+        high=STARTING_CREDITS_MAX,
+        message=f"Each newcomer can get 0 to {STARTING_CREDITS_MAX} credits.",
         code="invalid_credits_each",
     )
     return InviteLink.objects.create(
@@ -333,16 +377,8 @@ def invite_link_revoke(*, actor, team_id: int, link_id: int) -> None:
         raise NotFound("No such invite link.")
 
 
-@dataclass(frozen=True)
-class InviteLinkJoin:
-    membership: Membership
-    joined: bool  # False: already a member, nothing changed
-    credits_given: int
-    credits_offered: int
-
-
 @transaction.atomic
-def invite_link_join(*, key: str, user) -> InviteLinkJoin:
+def invite_link_join(*, key: str, user) -> TeamJoin:
     """Join the link's team as a member. The link's row is locked, so its last use goes to
     one person; joining a team you are in changes nothing and spends no use."""
     link = (
@@ -355,7 +391,7 @@ def invite_link_join(*, key: str, user) -> InviteLinkJoin:
         raise NotFound("This invite link is not valid.")
     existing = Membership.objects.filter(team=link.team, user=user).first()
     if existing is not None:
-        return InviteLinkJoin(existing, joined=False, credits_given=0, credits_offered=0)
+        return TeamJoin(existing, joined=False, credits_given=0, credits_offered=0)
     refusal = invite_link_refusal(link=link, user=user)
     if refusal is not None:
         raise refusal
@@ -364,34 +400,43 @@ def invite_link_join(*, key: str, user) -> InviteLinkJoin:
             membership = Membership.objects.create(team=link.team, user=user, role=Role.MEMBER)
     except IntegrityError:  # joined the same moment by another way (an e-mail invitation)
         existing = Membership.objects.get(team=link.team, user=user)
-        return InviteLinkJoin(existing, joined=False, credits_given=0, credits_offered=0)
+        return TeamJoin(existing, joined=False, credits_given=0, credits_offered=0)
     InviteLink.objects.filter(pk=link.pk).update(uses=F("uses") + 1, updated_at=timezone.now())
-    given = _starting_credits(link=link, user=user) if link.credits_each else 0
-    return InviteLinkJoin(
-        membership, joined=True, credits_given=given, credits_offered=link.credits_each
+    given = (
+        _starting_credits(
+            team_id=link.team_id,
+            user_id=user.id,
+            amount=link.credits_each,
+            key=f"invite-link:{link.pk}:user:{user.id}",
+            actor_id=link.created_by_id,
+            memo="Starting credits from an invite link",
+        )
+        if link.credits_each
+        else 0
     )
+    return TeamJoin(membership, joined=True, credits_given=given, credits_offered=link.credits_each)
 
 
-def _starting_credits(*, link: InviteLink, user) -> int:
-    """The link's credits for a newcomer, from the pool; what was given. A pool short of
-    them does not stop the join, and someone who left and rejoins through the same link
-    gets nothing twice (the movement's key is the link and the person)."""
+def _starting_credits(
+    *, team_id: int, user_id: int, amount: int, key: str, actor_id: int | None, memo: str
+) -> int:
+    """A newcomer's credits from the pool; what was given. A pool short of them does not
+    stop the join, and the key (the invitation, or the link and the person) makes someone
+    who left and comes back the same way get nothing twice."""
     try:
         with transaction.atomic():
             movement = credits_services.credits_allocate(
-                team_id=link.team_id,
-                user_id=user.id,
-                amount=link.credits_each,
-                key=f"invite-link:{link.pk}:user:{user.id}",
-                actor_id=link.created_by_id,
-                memo="Starting credits from an invite link",
+                team_id=team_id,
+                user_id=user_id,
+                amount=amount,
+                key=key,
+                actor_id=actor_id,
+                memo=memo,
             )
     except InsufficientCredits:
-        logger.info(
-            "invite link %s: the pool could not give %s credits", link.pk, link.credits_each
-        )
+        logger.info("%s: the pool could not give %s credits", key, amount)
         return 0
-    return link.credits_each if movement.created else 0
+    return amount if movement.created else 0
 
 
 def invite_link_refusal(*, link: InviteLink, user) -> ApplicationError | None:

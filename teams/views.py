@@ -22,6 +22,14 @@ class TeamCreateForm(forms.Form):
 class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    credits = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=services.STARTING_CREDITS_MAX,
+        initial=0,
+        label="Starting credits",
+        help_text="From the team pool when they accept, while it has them.",
+    )
 
 
 class InviteLinkForm(forms.Form):
@@ -44,7 +52,7 @@ class InviteLinkForm(forms.Form):
     credits_each = forms.IntegerField(
         required=False,
         min_value=0,
-        max_value=services.INVITE_LINK_MAX_CREDITS_EACH,
+        max_value=services.STARTING_CREDITS_MAX,
         initial=0,
         label="Credits each",
         help_text="From the pool to each newcomer, while it lasts.",
@@ -211,12 +219,12 @@ def invitation(request: HttpRequest, key: str) -> HttpResponse:
     found = selectors.invitation_by_key(key=key)
     if request.method == "POST" and request.user.is_authenticated:
         try:
-            membership = services.invitation_accept(key=key, user=request.user)
+            joined = services.invitation_accept(key=key, user=request.user)
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
-            request.session["team_id"] = membership.team_id
-            messages.success(request, f"Welcome to {membership.team.name}.")
+            request.session["team_id"] = joined.membership.team_id
+            messages.success(request, _welcome(joined))
             return redirect("home")
     return render(
         request, "teams/invitation.html", {"invitation": found}, status=200 if found else 404
@@ -247,7 +255,7 @@ def join(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "teams/join.html", context, status=refusal.status if refusal else 200)
 
 
-def _welcome(joined: services.InviteLinkJoin) -> str:
+def _welcome(joined: services.TeamJoin) -> str:
     team = joined.membership.team.name
     if not joined.joined:
         return f"You are already a member of {team}."

@@ -163,7 +163,7 @@ API_ROWS = [
     api("DELETE",  "teams/{team}/members/{member_id}",                 "401    404    404    403    204    404"),
     api("GET",     "teams/{team}/invitations",                         "401    404    404    403    200    404"),
     api("POST",    "teams/{team}/invitations",                         "401    404    404    403    201    404",
-        data={"email": "new.person@tenant-a.test"}),
+        data={"email": "new.person@tenant-a.test", "credits": 2}),
     # The link's key is the capability: its holder learns whom it was sent to, nobody joins.
     api("POST",    "invitations/{invitation_key}/accept",              "401    403    403    403    403    403",
         capability=True),
@@ -281,7 +281,7 @@ PAGE_ROWS = [
         data={"team_id": "{team}", "next": "/"}),
     page("GET",    "/teams/{team}/",                                     "login  404    404    200    200    404"),
     page("POST",   "/teams/{team}/invite/",                              "login  404    404    x200   200    404",
-        data={"email": "page.invitee@tenant-a.test", "role": "member"}),
+        data={"email": "page.invitee@tenant-a.test", "role": "member", "credits": "2"}),
     page("POST",   "/teams/{team}/invitations/{invitation}/revoke/",     "login  404    404    x200   200    404"),
     page("POST",   "/teams/{team}/invite-links/",                        "login  404    404    x200   200    404",
         data={"allowed_domain": "", "max_uses": "", "days": "7"}),

@@ -104,7 +104,7 @@ def test_the_last_use_of_an_invite_link_goes_to_one_person(team):
     link = services.invite_link_create(actor=admin, team_id=team.id, max_uses=1)
     people = [UserFactory() for _ in range(6)]
     results = race(6, lambda i: services.invite_link_join(key=link.key, user=people[i]))
-    joined = [r for r in results if isinstance(r, services.InviteLinkJoin)]
+    joined = [r for r in results if isinstance(r, services.TeamJoin)]
     refused = [r for r in results if isinstance(r, ApplicationError)]
     assert len(joined) == 1, results
     assert {r.code for r in refused} == {"invite_link_used_up"}
