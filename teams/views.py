@@ -19,14 +19,22 @@ class TeamCreateForm(forms.Form):
     name = forms.CharField(max_length=100)
 
 
-class InviteForm(forms.Form):
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
-    credits = forms.IntegerField(
+def _starting_credits_field(*, label: str, help_text: str) -> forms.IntegerField:
+    """What a newcomer gets from the pool: an invitation's and an invite link's."""
+    return forms.IntegerField(
         required=False,
         min_value=0,
         max_value=services.STARTING_CREDITS_MAX,
         initial=0,
+        label=label,
+        help_text=help_text,
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    credits = _starting_credits_field(
         label="Starting credits",
         help_text="From the team pool when they accept, while it has them.",
     )
@@ -49,13 +57,8 @@ class InviteLinkForm(forms.Form):
     days = forms.IntegerField(
         min_value=1, max_value=services.INVITE_LINK_MAX_DAYS, initial=7, label="Open for (days)"
     )
-    credits_each = forms.IntegerField(
-        required=False,
-        min_value=0,
-        max_value=services.STARTING_CREDITS_MAX,
-        initial=0,
-        label="Credits each",
-        help_text="From the pool to each newcomer, while it lasts.",
+    credits_each = _starting_credits_field(
+        label="Credits each", help_text="From the pool to each newcomer, while it lasts."
     )
 
 
