@@ -38,12 +38,10 @@ class UserSummary:
 def user_summary(*, user) -> UserSummary:
     """What `GET /api/v1/me` shows: the user, each team with role and own balance, spend."""
     allocations = credits_selectors.allocations_for_user(user_id=user.id)
-    empty = credits_selectors.Allocation(0, 0)
-    teams = [
-        TeamBalance(m, allocation.balance, allocation.held)
-        for m in teams_selectors.memberships_for_user(user=user)
-        for allocation in [allocations.get(m.team_id, empty)]
-    ]
+    teams = []
+    for m in teams_selectors.memberships_for_user(user=user):
+        allocation = allocations.get(m.team_id, credits_selectors.NO_ALLOCATION)
+        teams.append(TeamBalance(m, allocation.balance, allocation.held))
     return UserSummary(
         user=user,
         teams=teams,

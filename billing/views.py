@@ -74,17 +74,16 @@ def _member_context(request: HttpRequest, membership) -> dict:
     allocation = credits_selectors.allocation_member(
         team_id=membership.team_id, user_id=request.user.id
     )
-    balance = allocation.balance
     spent = credits_selectors.spent_by_team_members(team_id=membership.team_id)
     return {
         "spent": spent.get(request.user.id, 0),
         "team": membership.team,
         "membership": membership,
-        "balance": balance,
+        "balance": allocation.balance,
         "held": allocation.held,
         "history_page": page,
         "history_rows": rows,
-        "low_balance": credits_selectors.is_low(balance),
+        "low_balance": credits_selectors.is_low(allocation.balance),
     }
 
 

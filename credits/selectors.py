@@ -21,19 +21,13 @@ from credits.models import (
 )
 
 
-def balance_member(*, team_id: int, user_id: int) -> int:
-    return (
-        Account.objects.filter(kind=AccountKind.MEMBER, team_id=team_id, user_id=user_id)
-        .values_list("balance", flat=True)
-        .first()
-        or 0
-    )
-
-
 @dataclass(frozen=True)
 class Allocation:
     balance: int  # what the member can spend now
     held: int  # set aside by jobs still running: charged per delivered image, the rest returns
+
+
+NO_ALLOCATION = Allocation(0, 0)  # a member with no account yet
 
 
 def allocation_member(*, team_id: int, user_id: int) -> Allocation:
@@ -42,7 +36,11 @@ def allocation_member(*, team_id: int, user_id: int) -> Allocation:
         .values_list("balance", "held")
         .first()
     )
-    return Allocation(*(row or (0, 0)))
+    return Allocation(*row) if row else NO_ALLOCATION
+
+
+def balance_member(*, team_id: int, user_id: int) -> int:
+    return allocation_member(team_id=team_id, user_id=user_id).balance
 
 
 def balance_pool(*, team_id: int) -> int:
@@ -56,18 +54,17 @@ def balance_pool(*, team_id: int) -> int:
 
 def allocations_for_user(*, user_id: int) -> dict[int, Allocation]:
     """team id -> the user's own allocation there, spendable and held."""
-    rows = Account.objects.filter(kind=AccountKind.MEMBER, user_id=user_id).values_list(
-        "team_id", "balance", "held"
-    )
-    return {team_id: Allocation(balance, held) for team_id, balance, held in rows}
+    return _allocations(Q(user_id=user_id), by="team_id")
 
 
 def allocations_for_team(*, team_id: int) -> dict[int, Allocation]:
     """user id -> allocation (spendable and held), for every member account of the team."""
-    rows = Account.objects.filter(kind=AccountKind.MEMBER, team_id=team_id).values_list(
-        "user_id", "balance", "held"
-    )
-    return {user_id: Allocation(balance, held) for user_id, balance, held in rows}
+    return _allocations(Q(team_id=team_id), by="user_id")
+
+
+def _allocations(where: Q, *, by: str) -> dict[int, Allocation]:
+    rows = Account.objects.filter(where, kind=AccountKind.MEMBER).values_list(by, "balance", "held")
+    return {key: Allocation(balance, held) for key, balance, held in rows}
 
 
 def is_low(credits: int) -> bool:
@@ -231,16 +228,6 @@ def ledger_audit() -> AuditReport:
     if old_holds:
         report.problems.append(f"the holds account has {old_holds}, not 0")
     return report
-
-
-def held_for_member(*, team_id: int, user_id: int) -> int:
-    """Credits of a member's allocation still set aside for running jobs."""
-    return (
-        Account.objects.filter(kind=AccountKind.MEMBER, team_id=team_id, user_id=user_id)
-        .values_list("held", flat=True)
-        .first()
-        or 0
-    )
 
 
 # The staff report's credits: each movement's positive legs (the member's grant, spend's

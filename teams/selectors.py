@@ -153,12 +153,12 @@ def team_credit_overview(*, team: Team) -> TeamCreditOverview:
     allocations = credits_selectors.allocations_for_team(team_id=team.id)
     spent = credits_selectors.spent_by_team_members(team_id=team.id)
     pool = credits_selectors.balance_pool(team_id=team.id)
-    empty = credits_selectors.Allocation(0, 0)
-    members = [
-        MemberCredits(m, allocation.balance, spent.get(m.user_id, 0), allocation.held)
-        for m in memberships
-        for allocation in [allocations.get(m.user_id, empty)]
-    ]
+    members = []
+    for m in memberships:
+        allocation = allocations.get(m.user_id, credits_selectors.NO_ALLOCATION)
+        members.append(
+            MemberCredits(m, allocation.balance, spent.get(m.user_id, 0), allocation.held)
+        )
     total = pool + sum(m.balance for m in members)
     return TeamCreditOverview(
         team=team,

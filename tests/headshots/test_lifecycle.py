@@ -96,7 +96,7 @@ def test_the_members_history_names_each_delivered_image_and_its_price(member, me
         (-prices[1], f"Headshots: {name}, image 2 of 2"),
         (-prices[0], f"Headshots: {name}, image 1 of 2"),
     ]
-    assert credits_selectors.held_for_member(team_id=member.team.id, user_id=member.id) == 0
+    assert credits_selectors.allocation_member(team_id=member.team.id, user_id=member.id).held == 0
 
 
 def test_the_stored_upload_has_no_exif(member, media, face_jpeg):
@@ -315,7 +315,7 @@ def test_a_lost_database_connection_mid_job_settles_nothing_and_the_rerun_comple
         services.headshot_run(generation_id=generation.pk)
     generation.refresh_from_db()
     assert (generation.status, generation.images.count()) == (Status.PROCESSING, 1)
-    assert credits_selectors.held_for_member(team_id=member.team.id, user_id=member.id) > 0
+    assert credits_selectors.allocation_member(team_id=member.team.id, user_id=member.id).held > 0
 
     services.headshot_run(generation_id=generation.pk)  # the task's retry
 
