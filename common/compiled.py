@@ -8,15 +8,16 @@ and afterwards only executed: the same SQL, the same column conversions and the 
 model instances (`select_related` included) as the queryset would give.
 
 The queryset is built by a function of named parameters. It is called once with
-placeholder integers, and the places those land in the compiled parameters are where
-each call's values go. That is why parameters must be integers that the ORM passes
-through unchanged (ids): anything it would turn into different SQL (None, lists, a
-slice) needs a query of its own.
+placeholder values, and the places those land in the compiled parameters are where
+each call's values go. That is why parameters must be ids (ints) or texts (strs) that
+the ORM passes through unchanged: anything it would turn into different SQL (None, a
+bool, lists, a slice) needs a query of its own. A page is asked for with `limit` and
+`offset`, which go to the database as parameters, and `count()` counts every row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -26,15 +27,25 @@ from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
-# Far from any real id, and distinct per parameter.
+# Far from any real id or text, and distinct per parameter.
 _PLACEHOLDER = -(2**62) + 7919
+_TEXT_PLACEHOLDER = "compiled-placeholder-7919:{}"
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    # (parameter name or None, constant) per SQL parameter, in order
+    slots: tuple[tuple[str | None, Any], ...]
+
+    def params(self, values: dict[str, Any]) -> list[Any]:
+        return [constant if name is None else values[name] for name, constant in self.slots]
 
 
 @dataclass(frozen=True)
 class _Compiled:
-    sql: str
-    # (parameter name or None, constant) per SQL parameter, in order
-    slots: tuple[tuple[str | None, Any], ...]
+    statement: _Statement
+    sliced: bool  # its own LIMIT is in the SQL
     model: type[Model]
     fields: tuple[int, int]  # the model's columns in a row
     init_list: list[str]
@@ -44,21 +55,35 @@ class _Compiled:
 
 
 class CompiledQuery(Generic[M]):
-    """`build(**ids)` -> a queryset; `fetch(**ids)` -> its rows, without rebuilding it."""
+    """`build(**params)` -> a queryset; `fetch(**params)` -> its rows, and `count(**params)`
+    how many there are, without rebuilding it. `names` are ids (ints), `texts` strs."""
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *names: str) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet[M]], *names: str, texts: Iterable[str] = ()
+    ) -> None:
         self._build = build
-        self._names = names
+        self._kinds: dict[str, type] = dict.fromkeys(names, int) | dict.fromkeys(texts, str)
         self._compiled: dict[str, _Compiled] = {}
+        self._counts: dict[str, _Statement] = {}
 
-    def fetch(self, *, using: str = DEFAULT_DB_ALIAS, **ids: int) -> list[M]:
+    def fetch(
+        self,
+        *,
+        using: str = DEFAULT_DB_ALIAS,
+        limit: int | None = None,
+        offset: int = 0,
+        **params: int | str,
+    ) -> list[M]:
+        """The rows, all of them or `limit` of them after the first `offset`."""
         compiled = self._compiled.get(using) or self._compile(using)
-        params = [
-            constant if name is None else _checked_id(name, ids[name])
-            for name, constant in compiled.slots
-        ]
+        sql, values = compiled.statement.sql, compiled.statement.params(self._checked(params))
+        if limit is not None:
+            if compiled.sliced:
+                raise ValueError("This query is sliced already: it takes no limit.")
+            # The window is bound like any parameter: one statement serves every page.
+            sql, values = f"{sql} LIMIT %s OFFSET %s", [*values, _count(limit), _count(offset)]
         with connections[using].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(sql, values)
             rows = cursor.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
@@ -71,33 +96,56 @@ class CompiledQuery(Generic[M]):
             found.append(instance)
         return found
 
-    def first(self, *, using: str = DEFAULT_DB_ALIAS, **ids: int) -> M | None:
-        rows = self.fetch(using=using, **ids)
+    def first(self, *, using: str = DEFAULT_DB_ALIAS, **params: int | str) -> M | None:
+        rows = self.fetch(using=using, **params)
         return rows[0] if rows else None
 
-    def _compile(self, using: str) -> _Compiled:
-        placeholders = {name: _PLACEHOLDER - i for i, name in enumerate(self._names)}
-        queryset = self._build(**placeholders)
+    def count(self, *, using: str = DEFAULT_DB_ALIAS, **params: int | str) -> int:
+        """How many rows `fetch` would return without a limit (DISTINCT respected)."""
+        statement = self._counts.get(using)
+        if statement is None:
+            queryset = self._build(**self._placeholders()).order_by().values("pk")
+            inner, _ = self._statement(queryset, using)
+            # The ORM's own SQL, its values bound as parameters.
+            sql = f"SELECT COUNT(*) FROM ({inner.sql}) counted"  # noqa: S608
+            statement = _Statement(sql, inner.slots)
+            self._counts[using] = statement
+        with connections[using].cursor() as cursor:
+            cursor.execute(statement.sql, statement.params(self._checked(params)))
+            return cursor.fetchone()[0]
+
+    def _placeholders(self) -> dict[str, int | str]:
+        return {
+            name: _PLACEHOLDER - i if kind is int else _TEXT_PLACEHOLDER.format(name)
+            for i, (name, kind) in enumerate(self._kinds.items())
+        }
+
+    def _statement(self, queryset: QuerySet, using: str) -> tuple[_Statement, Any]:
         query = queryset.query
         if queryset._prefetch_related_lookups or query.annotation_select or query.extra_select:
             raise ValueError("A compiled query takes plain rows (select_related at most).")
         compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        by_value = {value: name for name, value in placeholders.items()}
+        by_value = {value: name for name, value in self._placeholders().items()}
         slots = tuple(
-            (by_value.get(value) if type(value) is int else None, value) for value in params
+            (by_value.get(value) if type(value) in (int, str) else None, value) for value in params
         )
         placed = {name for name, _ in slots if name}
-        if placed != set(self._names):
+        if placed != set(self._kinds):
             raise ValueError(
-                f"Parameters {sorted(set(self._names) - placed)} did not reach the SQL as "
-                "they were: only ids passed through unchanged can be compiled."
+                f"Parameters {sorted(set(self._kinds) - placed)} did not reach the SQL as "
+                "they were: only ids and texts passed through unchanged can be compiled."
             )
+        return _Statement(sql, slots), compiler
+
+    def _compile(self, using: str) -> _Compiled:
+        queryset = self._build(**self._placeholders())
+        statement, compiler = self._statement(queryset, using)
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         compiled = _Compiled(
-            sql=sql,
-            slots=slots,
+            statement=statement,
+            sliced=queryset.query.is_sliced,
             model=klass_info["model"],
             fields=(start, end),
             init_list=[column[0].target.attname for column in select[start:end]],
@@ -108,9 +156,18 @@ class CompiledQuery(Generic[M]):
         self._compiled[using] = compiled
         return compiled
 
+    def _checked(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Only what each placeholder stood for: it goes into the SQL as it is.
+        if params.keys() != self._kinds.keys():
+            raise TypeError(f"Expected the parameters {sorted(self._kinds)}, got {sorted(params)}")
+        for name, value in params.items():
+            kind = self._kinds[name]
+            if type(value) is not kind:
+                raise TypeError(f"{name} must be {kind.__name__}, not {type(value).__name__}")
+        return params
 
-def _checked_id(name: str, value: Any) -> int:
-    # Only what the placeholder stood for: an int goes into the SQL as it is.
-    if type(value) is not int:
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+
+def _count(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise TypeError(f"limit and offset must be ints of 0 or more, not {value!r}")
     return value

@@ -389,8 +389,8 @@ class HeadshotBatchApi(SubmitThrottledMixin, APIView):
             photo=v["photo"],
             idempotency_key=client_key(request),
         )
-        rows = selectors.headshot_list_answer(user=request.user).filter(
-            pk__in=[g.pk for g in generations]
+        rows = selectors.headshot_answers(
+            user=request.user, generation_ids=[g.pk for g in generations]
         )
         return Response(GenerationSerializer(rows, many=True).data, status=status.HTTP_202_ACCEPTED)
 

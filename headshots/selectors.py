@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
 from common.compiled import CompiledQuery
@@ -207,20 +207,42 @@ ANSWER_IMAGE_FIELDS = (
 ANSWER_IMAGES = "answer_images"
 
 
-def _answer_rows(qs: QuerySet[HeadshotGeneration]) -> QuerySet[HeadshotGeneration]:
-    return (
-        qs.select_related("style")
-        .only(*ANSWER_GENERATION_FIELDS)
-        .prefetch_related(
-            Prefetch(
-                "images",
-                queryset=GeneratedImage.objects.filter(deleted_at__isnull=True)
-                .only(*ANSWER_IMAGE_FIELDS)
-                .order_by("index"),
-                to_attr=ANSWER_IMAGES,
+def _answer_columns(qs: QuerySet[HeadshotGeneration]) -> QuerySet[HeadshotGeneration]:
+    return qs.select_related("style").only(*ANSWER_GENERATION_FIELDS)
+
+
+def _answer_images_query(batch: int) -> CompiledQuery[GeneratedImage]:
+    names = [f"generation_{i}" for i in range(batch)]
+
+    def build(**ids: int) -> QuerySet[GeneratedImage]:
+        return (
+            GeneratedImage.objects.filter(
+                generation_id__in=list(ids.values()), deleted_at__isnull=True
             )
+            .only(*ANSWER_IMAGE_FIELDS)
+            .order_by("index", "id")
         )
-    )
+
+    return CompiledQuery(build, *names)
+
+
+# The live images of up to 1, 4, 20 or 100 generations: a short list is padded with its
+# first id, so a few statements serve every page (and stay prepared on PostgreSQL).
+_ANSWER_IMAGES = {batch: _answer_images_query(batch) for batch in (1, 4, 20, 100)}
+
+
+def _attach_answer_images(generations: list[HeadshotGeneration]) -> None:
+    found: dict[int, list[GeneratedImage]] = {generation.pk: [] for generation in generations}
+    ids = list(found)
+    while ids:
+        batch = next(size for size in _ANSWER_IMAGES if size >= min(len(ids), 100))
+        chunk, ids = ids[:batch], ids[batch:]
+        padded = chunk + chunk[:1] * (batch - len(chunk))
+        params = {f"generation_{i}": pk for i, pk in enumerate(padded)}
+        for image in _ANSWER_IMAGES[batch].fetch(**params):
+            found[image.generation_id].append(image)
+    for generation in generations:
+        setattr(generation, ANSWER_IMAGES, found[generation.pk])
 
 
 def _headshots_filtered(
@@ -230,9 +252,14 @@ def _headshots_filtered(
     qs = headshots_visible(user=user, team_id=team_id)
     if filters.get("favorite") is not None:
         favorite = filters["favorite"]
-        has_favorite_image = Q(images__is_favorite=True, images__deleted_at__isnull=True)
+        # EXISTS rather than a join: no DISTINCT, so a page still walks the member's index
+        has_favorite_image = Exists(
+            GeneratedImage.objects.filter(
+                generation=OuterRef("pk"), is_favorite=True, deleted_at__isnull=True
+            )
+        )
         qs = (
-            qs.filter(Q(is_favorite=True) | has_favorite_image).distinct()
+            qs.filter(Q(is_favorite=True) | has_favorite_image)
             if favorite
             else qs.filter(is_favorite=False)
         )
@@ -250,12 +277,84 @@ def headshot_list(
     return _with_images(_headshots_filtered(user=user, filters=filters, team_id=team_id))
 
 
+class AnswerPages:
+    """History rows to serialise, never to save (only the answer's columns are loaded), for
+    Django's Paginator: `count()`, and a slice as one compiled read plus one of images."""
+
+    def __init__(self, query: CompiledQuery[HeadshotGeneration], params: dict) -> None:
+        self._query, self._params = query, params
+
+    def count(self) -> int:
+        return self._query.count(**self._params)
+
+    def __getitem__(self, window: slice) -> list[HeadshotGeneration]:
+        if not isinstance(window, slice):
+            raise TypeError("History pages are slices.")
+        start = window.start or 0
+        if window.step is not None or start < 0 or window.stop is None or window.stop < start:
+            raise TypeError("History pages are forward slices with an end.")
+        if window.stop == start:
+            return []
+        rows = self._query.fetch(limit=window.stop - start, offset=start, **self._params)
+        _attach_answer_images(rows)
+        return rows
+
+    def __iter__(self):
+        rows = self._query.fetch(**self._params)
+        _attach_answer_images(rows)
+        return iter(rows)
+
+
+# One compiled history read per shape of filters: (favorite, by status, by style, in team).
+_HISTORY: dict[tuple, CompiledQuery[HeadshotGeneration]] = {}
+
+
+def _history_query(shape: tuple) -> CompiledQuery[HeadshotGeneration]:
+    query = _HISTORY.get(shape)
+    if query is None:
+        favorite, by_status, by_style, in_team = shape
+
+        def build(user_id, team_id=None, status=None, style=None):
+            filters = {"favorite": favorite, "status": status, "style": style}
+            filtered = _headshots_filtered(user=user_id, filters=filters, team_id=team_id)
+            return _answer_columns(filtered)
+
+        ids = ["user_id", "team_id"] if in_team else ["user_id"]
+        texts = [name for name, on in (("status", by_status), ("style", by_style)) if on]
+        query = _HISTORY.setdefault(shape, CompiledQuery(build, *ids, texts=texts))
+    return query
+
+
 def headshot_list_answer(
     *, user, filters: dict | None = None, team_id: int | None = None
-) -> QuerySet[HeadshotGeneration]:
-    """`headshot_list` with only the columns the API answer reads: rows to serialise,
-    never to save (a save() would write only the loaded columns)."""
-    return _answer_rows(_headshots_filtered(user=user, filters=filters, team_id=team_id))
+) -> AnswerPages:
+    """`headshot_list` with only the columns the API answer reads, compiled once per shape
+    of filters: the history a phone pages through."""
+    filters = filters or {}
+    params = {"user_id": user.pk}
+    if team_id is not None:
+        params["team_id"] = team_id
+    for name in ("status", "style"):
+        if filters.get(name):
+            params[name] = str(filters[name])
+    shape = (
+        filters.get("favorite"),
+        "status" in params,
+        "style" in params,
+        team_id is not None,
+    )
+    return AnswerPages(_history_query(shape), params)
+
+
+def headshot_answers(*, user, generation_ids: list[int]) -> list[HeadshotGeneration]:
+    """The member's generations among `generation_ids`, newest first, as answer rows."""
+    rows = list(
+        _answer_columns(headshots_visible(user=user))
+        .filter(pk__in=generation_ids)
+        .order_by("-created_at", "-id")
+    )
+    _attach_answer_images(rows)
+    return rows
 
 
 def headshot_get(
@@ -276,22 +375,14 @@ def headshot_get(
 
 def _answer_generation(generation_id, user_id, team_id=None):
     visible = headshots_visible(user=user_id, team_id=team_id)
-    return visible.filter(pk=generation_id).select_related("style").only(*ANSWER_GENERATION_FIELDS)
+    return _answer_columns(visible.filter(pk=generation_id))
 
 
 # The status poll: what a phone repeats every few seconds while its headshots render.
-# The same two reads as `_answer_rows`, compiled once (common.compiled).
+# The same two reads as the history's, compiled once (common.compiled).
 _POLLED_GENERATION = CompiledQuery(_answer_generation, "generation_id", "user_id")
 _POLLED_GENERATION_IN_TEAM = CompiledQuery(
     _answer_generation, "generation_id", "user_id", "team_id"
-)
-_POLLED_IMAGES = CompiledQuery(
-    lambda generation_id: (
-        GeneratedImage.objects.filter(generation_id=generation_id, deleted_at__isnull=True)
-        .only(*ANSWER_IMAGE_FIELDS)
-        .order_by("index")
-    ),
-    "generation_id",
 )
 
 
@@ -305,7 +396,7 @@ def headshot_get_answer(*, user, generation_id, team_id: int | None = None) -> H
         generation = _POLLED_GENERATION_IN_TEAM.first(**ids, team_id=team_id)
     if generation is None:
         raise NotFound("No such headshot.")
-    setattr(generation, ANSWER_IMAGES, _POLLED_IMAGES.fetch(generation_id=generation.pk))
+    _attach_answer_images([generation])
     return generation
 
 

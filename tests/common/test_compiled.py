@@ -82,3 +82,66 @@ def test_prefetching_is_refused():
     )
     with pytest.raises(ValueError, match="plain rows"):
         query.fetch(user_id=1)
+
+
+def _generations_by(user_id, status):
+    return HeadshotGeneration.objects.filter(user_id=user_id, status=status).order_by("id")
+
+
+def test_text_parameters_are_bound_like_ids(media):
+    user = team_member()
+    done = [finished_generation(user) for _ in range(2)]
+    failed = finished_generation(user, status="failed")
+    query = CompiledQuery(_generations_by, "user_id", texts=["status"])
+    assert [g.pk for g in query.fetch(user_id=user.pk, status="completed")] == [g.pk for g in done]
+    assert [g.pk for g in query.fetch(user_id=user.pk, status="failed")] == [failed.pk]
+    assert query.fetch(user_id=user.pk, status="it's; DROP TABLE x") == []
+    with pytest.raises(TypeError):
+        query.fetch(user_id=user.pk, status=1)
+    with pytest.raises(TypeError):  # every declared parameter, and no other
+        query.fetch(user_id=user.pk)
+
+
+def test_a_window_of_rows_is_bound_and_the_windows_cover_every_row_once(
+    media, django_assert_num_queries
+):
+    user = team_member()
+    made = [finished_generation(user).pk for _ in range(5)]
+    query = CompiledQuery(_generations_by, "user_id", texts=["status"])
+    query.fetch(user_id=user.pk, status="completed", limit=1)  # compiles
+    with django_assert_num_queries(3):
+        pages = [
+            [g.pk for g in query.fetch(user_id=user.pk, status="completed", limit=2, offset=at)]
+            for at in (0, 2, 4)
+        ]
+    assert pages == [made[0:2], made[2:4], made[4:5]]
+    with pytest.raises(TypeError):
+        query.fetch(user_id=user.pk, status="completed", limit=-1)
+
+
+def test_count_counts_what_fetch_returns_distinct_rows_once(media):
+    user = team_member()
+    two_favourites = finished_generation(user, n_images=2)
+    two_favourites.images.update(is_favorite=True)
+    finished_generation(user)
+
+    def build(user_id):
+        return (
+            HeadshotGeneration.objects.filter(user_id=user_id, images__is_favorite=True)
+            .distinct()
+            .order_by("-id")
+        )
+
+    query = CompiledQuery(build, "user_id")
+    assert query.count(user_id=user.pk) == build(user.pk).count() == 1
+    assert [g.pk for g in query.fetch(user_id=user.pk)] == [two_favourites.pk]
+    everything = CompiledQuery(_generations_by, "user_id", texts=["status"])
+    assert everything.count(user_id=user.pk, status="completed") == 2
+    assert everything.count(user_id=user.pk + 10_000, status="completed") == 0
+
+
+def test_a_sliced_query_takes_no_limit(user):
+    query = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id)[:1], "user_id")
+    assert query.fetch(user_id=user.pk) == [user]
+    with pytest.raises(ValueError, match="sliced already"):
+        query.fetch(user_id=user.pk, limit=1)

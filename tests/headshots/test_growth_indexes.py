@@ -79,3 +79,58 @@ def test_a_members_reads_use_indexes_only(path, media):
     # config's catalogue reads the whole (small, staff-edited) style table on purpose
     scans = [(sql, plan) for sql, plan in scans if "md5(string_agg" not in sql]
     assert not scans, scans
+
+
+def _literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | int):
+        return str(value).upper() if isinstance(value, bool) else str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _generic_plan(sql: str, params) -> str:
+    """The plan PostgreSQL keeps for a prepared statement once it stops planning each
+    call (the compiled reads bind even their LIMIT, so that plan must still be good)."""
+    placeholders = [f"${n}" for n in range(1, len(params) + 1)]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("DEALLOCATE ALL")
+        cursor.execute(f"PREPARE probe AS {sql.replace('%s', '{}').format(*placeholders)}")
+        cursor.execute(f"EXPLAIN EXECUTE probe({', '.join(_literal(p) for p in params)})")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/headshots/{id}",
+        "/api/v1/headshots?page_size=20",
+        "/api/v1/headshots?status=completed&style=corporate&page=1",
+        "/api/v1/headshots?favorite=true",
+    ],
+)
+def test_the_prepared_plans_of_the_polls_and_history_pages_use_indexes(path, media):
+    needs_postgres()
+    token, generation = _member()
+    generation.images.update(is_favorite=True)  # every path finds a row to page
+    client = APIClient()
+    client.get(path.format(id=generation.pk), HTTP_X_SESSION_TOKEN=token)
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(path.format(id=generation.pk), HTTP_X_SESSION_TOKEN=token)
+    assert response.status_code == 200, response.content
+    assert f'"id":{generation.pk},' in response.content.decode()
+    reads = [(sql, params) for sql, params in sent if "headshots_" in sql]
+    assert reads
+    for sql, params in reads:
+        plan = _generic_plan(sql, params or ())
+        assert "Seq Scan" not in plan, (sql, plan)
+        if "LIMIT" in sql:  # a page walks the member's index in order: no sort of all rows
+            assert "headshots_gen_user_recent" in plan and "Sort" not in plan, (sql, plan)
