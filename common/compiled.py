@@ -23,7 +23,9 @@ from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=Model)
 
@@ -88,9 +90,10 @@ class CompiledQuery(Generic[M]):
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         start, end = compiled.fields
+        make = _instance_maker(compiled.model, compiled.init_list, using)
         found = []
         for row in rows:
-            instance = compiled.model.from_db(using, compiled.init_list, row[start:end])
+            instance = make(row[start:end])
             for populator in compiled.populators:
                 populator.populate(row, instance)
             found.append(instance)
@@ -165,6 +168,30 @@ class CompiledQuery(Generic[M]):
             if type(value) is not kind:
                 raise TypeError(f"{name} must be {kind.__name__}, not {type(value).__name__}")
         return params
+
+
+def _instance_maker(model: type[M], attnames: list[str], using: str) -> Callable[[tuple], M]:
+    """What `model.from_db(using, attnames, row)` builds, without its per-row work: from_db
+    looks every column up in the loaded names and then runs __init__, which is most of a
+    page's Python. An instance is its column values in __dict__ (the deferred ones absent)
+    and a ModelState; a model that customises either, or has init signals, keeps from_db."""
+    if (
+        model.from_db.__func__ is not Model.from_db.__func__
+        or model.__init__ is not Model.__init__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    ):
+        return lambda row: model.from_db(using, attnames, row)
+    new = model.__new__
+
+    def make(row: tuple) -> M:
+        instance = new(model)
+        state = ModelState()
+        state.adding, state.db = False, using
+        instance.__dict__.update(zip(attnames, row, strict=True), _state=state)
+        return instance
+
+    return make
 
 
 def _count(value: Any) -> int:

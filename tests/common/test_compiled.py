@@ -145,3 +145,44 @@ def test_a_sliced_query_takes_no_limit(user):
     assert query.fetch(user_id=user.pk) == [user]
     with pytest.raises(ValueError, match="sliced already"):
         query.fetch(user_id=user.pk, limit=1)
+
+
+def test_instances_are_the_ones_from_db_builds_and_save_like_them(media):
+    user = team_member()
+    generation = finished_generation(user, n_images=2)
+    columns = ("id", "status", "image", "thumbnail", "generation", "index", "credits")
+
+    def build(generation_id):
+        from headshots.models import GeneratedImage
+
+        return GeneratedImage.objects.filter(generation_id=generation_id).only(*columns[2:])
+
+    expected = {row.pk: row for row in build(generation.pk)}
+    for found in CompiledQuery(build, "generation_id").fetch(generation_id=generation.pk):
+        reference = expected[found.pk]
+        assert {k: v for k, v in vars(found).items() if k != "_state"} == {
+            k: v for k, v in vars(reference).items() if k != "_state"
+        }
+        assert (found._state.adding, found._state.db) == (False, "default")
+        assert found.image.name == reference.image.name and found.image.url
+        assert found.get_deferred_fields() == reference.get_deferred_fields()
+        found.credits = 7
+        found.save(update_fields=["credits"])
+        assert type(found).objects.get(pk=found.pk).credits == 7
+
+
+def test_a_model_with_init_signals_is_built_by_from_db(user):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=User)
+    try:
+        query = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id), "user_id")
+        assert query.first(user_id=user.pk) == user
+    finally:
+        post_init.disconnect(receiver, sender=User)
+    assert seen == [user.pk]
