@@ -17,6 +17,7 @@ bool, lists, a slice) needs a query of its own. A page is asked for with `limit`
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -24,6 +25,8 @@ from typing import Any, Generic, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
+from django.db.models.fields.files import FileDescriptor, ImageFileDescriptor
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_init, pre_init
 
@@ -51,6 +54,7 @@ class _Compiled:
     model: type[Model]
     fields: tuple[int, int]  # the model's columns in a row
     init_list: list[str]
+    builds_plainly: bool
     populators: list
     converters: dict
     compiler: Any
@@ -63,6 +67,9 @@ class CompiledQuery(Generic[M]):
     def __init__(
         self, build: Callable[..., QuerySet[M]], *names: str, texts: Iterable[str] = ()
     ) -> None:
+        texts = tuple(texts)
+        if clash := (set(names) & set(texts)) | ({"using", "limit", "offset"} & {*names, *texts}):
+            raise ValueError(f"Parameter names {sorted(clash)} are taken.")
         self._build = build
         self._kinds: dict[str, type] = dict.fromkeys(names, int) | dict.fromkeys(texts, str)
         self._compiled: dict[str, _Compiled] = {}
@@ -83,14 +90,19 @@ class CompiledQuery(Generic[M]):
             if compiled.sliced:
                 raise ValueError("This query is sliced already: it takes no limit.")
             # The window is bound like any parameter: one statement serves every page.
-            sql, values = f"{sql} LIMIT %s OFFSET %s", [*values, _count(limit), _count(offset)]
+            sql, values = (
+                f"{sql} LIMIT %s OFFSET %s",
+                [*values, _window_int(limit), _window_int(offset)],
+            )
         with connections[using].cursor() as cursor:
             cursor.execute(sql, values)
             rows = cursor.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         start, end = compiled.fields
-        make = _instance_maker(compiled.model, compiled.init_list, using)
+        make = _instance_maker(
+            compiled.model, compiled.init_list, using, plain=compiled.builds_plainly
+        )
         found = []
         for row in rows:
             instance = make(row[start:end])
@@ -104,10 +116,14 @@ class CompiledQuery(Generic[M]):
         return rows[0] if rows else None
 
     def count(self, *, using: str = DEFAULT_DB_ALIAS, **params: int | str) -> int:
-        """How many rows `fetch` would return without a limit (DISTINCT respected)."""
+        """How many rows `fetch` would return without a limit: distinct primary keys when
+        the query is DISTINCT (as long as its ordering adds no columns that repeat a row)."""
         statement = self._counts.get(using)
         if statement is None:
-            queryset = self._build(**self._placeholders()).order_by().values("pk")
+            queryset = self._build(**self._placeholders())
+            if queryset.query.is_sliced:
+                raise ValueError("This query is sliced already: count what fetch() returns.")
+            queryset = queryset.order_by().values("pk")
             inner, _ = self._statement(queryset, using)
             # The ORM's own SQL, its values bound as parameters.
             sql = f"SELECT COUNT(*) FROM ({inner.sql}) counted"  # noqa: S608
@@ -134,6 +150,11 @@ class CompiledQuery(Generic[M]):
             (by_value.get(value) if type(value) in (int, str) else None, value) for value in params
         )
         placed = {name for name, _ in slots if name}
+        if any(name is None and _changed_placeholder(value) for name, value in slots):
+            raise ValueError(
+                "A parameter reached the SQL changed as well as unchanged: its changed copy "
+                "would stay the placeholder's. Compile a query that uses it as it is."
+            )
         if placed != set(self._kinds):
             raise ValueError(
                 f"Parameters {sorted(set(self._kinds) - placed)} did not reach the SQL as "
@@ -146,12 +167,14 @@ class CompiledQuery(Generic[M]):
         statement, compiler = self._statement(queryset, using)
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
         compiled = _Compiled(
             statement=statement,
             sliced=queryset.query.is_sliced,
             model=klass_info["model"],
             fields=(start, end),
-            init_list=[column[0].target.attname for column in select[start:end]],
+            init_list=init_list,
+            builds_plainly=_builds_plainly(klass_info["model"], init_list),
             populators=get_related_populators(klass_info, select, using),
             converters=compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
             compiler=compiler,
@@ -170,17 +193,32 @@ class CompiledQuery(Generic[M]):
         return params
 
 
-def _instance_maker(model: type[M], attnames: list[str], using: str) -> Callable[[tuple], M]:
+# Setters __init__ would run that do nothing more on a new instance than store the value.
+_PLAIN_SETTERS = frozenset(
+    (ForeignKeyDeferredAttribute.__set__, FileDescriptor.__set__, ImageFileDescriptor.__set__)
+)
+
+
+def _builds_plainly(model: type[Model], attnames: list[str]) -> bool:
+    """Whether a new instance is just its column values: no custom from_db or __init__, and
+    no column whose descriptor does work when set (signals are checked at each fetch)."""
+    if model.from_db.__func__ is not Model.from_db.__func__ or model.__init__ is not Model.__init__:
+        return False
+    for attname in attnames:
+        setter = getattr(type(inspect.getattr_static(model, attname, None)), "__set__", None)
+        if setter is not None and setter not in _PLAIN_SETTERS:
+            return False
+    return True
+
+
+def _instance_maker(
+    model: type[M], attnames: list[str], using: str, *, plain: bool
+) -> Callable[[tuple], M]:
     """What `model.from_db(using, attnames, row)` builds, without its per-row work: from_db
     looks every column up in the loaded names and then runs __init__, which is most of a
     page's Python. An instance is its column values in __dict__ (the deferred ones absent)
-    and a ModelState; a model that customises either, or has init signals, keeps from_db."""
-    if (
-        model.from_db.__func__ is not Model.from_db.__func__
-        or model.__init__ is not Model.__init__
-        or pre_init.has_listeners(model)
-        or post_init.has_listeners(model)
-    ):
+    and a ModelState; anything else (`plain` False, init signals) keeps from_db."""
+    if not plain or pre_init.has_listeners(model) or post_init.has_listeners(model):
         return lambda row: model.from_db(using, attnames, row)
     new = model.__new__
 
@@ -194,7 +232,13 @@ def _instance_maker(model: type[M], attnames: list[str], using: str) -> Callable
     return make
 
 
-def _count(value: Any) -> int:
+def _changed_placeholder(value: Any) -> bool:
+    if type(value) is int:
+        return abs(value - _PLACEHOLDER) < 2**32
+    return isinstance(value, str) and _TEXT_PLACEHOLDER.format("") in value
+
+
+def _window_int(value: Any) -> int:
     if type(value) is not int or value < 0:
         raise TypeError(f"limit and offset must be ints of 0 or more, not {value!r}")
     return value

@@ -45,9 +45,12 @@ def _datetimes() -> Callable[[datetime | None], str | None]:
         return _DATETIME.to_representation
 
     def write(value: datetime | None) -> str | None:
-        if not value or value.tzinfo is None:
+        if not isinstance(value, datetime) or value.utcoffset() is None:
             return _DATETIME.to_representation(value)
-        text = value.astimezone(zone).isoformat()
+        try:
+            text = value.astimezone(zone).isoformat()
+        except OverflowError:
+            return _DATETIME.to_representation(value)  # DRF's own error
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return write
@@ -409,7 +412,7 @@ class HeadshotBatchApi(SubmitThrottledMixin, APIView):
             photo=v["photo"],
             idempotency_key=client_key(request),
         )
-        rows = selectors.headshot_answers(
+        rows = selectors.headshot_list_answer_for_ids(
             user=request.user, generation_ids=[g.pk for g in generations]
         )
         return Response(GenerationSerializer(rows, many=True).data, status=status.HTTP_202_ACCEPTED)

@@ -346,7 +346,7 @@ def headshot_list_answer(
     return AnswerPages(_history_query(shape), params)
 
 
-def headshot_answers(*, user, generation_ids: list[int]) -> list[HeadshotGeneration]:
+def headshot_list_answer_for_ids(*, user, generation_ids: list[int]) -> list[HeadshotGeneration]:
     """The member's generations among `generation_ids`, newest first, as answer rows."""
     rows = list(
         _answer_columns(headshots_visible(user=user))

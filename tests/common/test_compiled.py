@@ -150,12 +150,13 @@ def test_a_sliced_query_takes_no_limit(user):
 def test_instances_are_the_ones_from_db_builds_and_save_like_them(media):
     user = team_member()
     generation = finished_generation(user, n_images=2)
-    columns = ("id", "status", "image", "thumbnail", "generation", "index", "credits")
 
     def build(generation_id):
         from headshots.models import GeneratedImage
 
-        return GeneratedImage.objects.filter(generation_id=generation_id).only(*columns[2:])
+        return GeneratedImage.objects.filter(generation_id=generation_id).only(
+            "image", "thumbnail", "generation", "index", "credits"
+        )
 
     expected = {row.pk: row for row in build(generation.pk)}
     for found in CompiledQuery(build, "generation_id").fetch(generation_id=generation.pk):
@@ -186,3 +187,57 @@ def test_a_model_with_init_signals_is_built_by_from_db(user):
     finally:
         post_init.disconnect(receiver, sender=User)
     assert seen == [user.pk]
+
+
+def test_a_parameter_used_both_as_it_is_and_changed_is_refused():
+    # the changed copy (pk > user_id + 1) would stay frozen to the placeholder's value
+    query = CompiledQuery(
+        lambda user_id: User.objects.filter(pk=user_id) | User.objects.filter(pk=user_id + 1),
+        "user_id",
+    )
+    with pytest.raises(ValueError, match="changed as well as unchanged"):
+        query.fetch(user_id=1)
+    texts = CompiledQuery(
+        lambda email: User.objects.filter(email=email) | User.objects.filter(email__contains=email),
+        texts=["email"],
+    )
+    with pytest.raises(ValueError, match="changed as well as unchanged"):
+        texts.fetch(email="a@example.com")
+
+
+@pytest.mark.parametrize(
+    "names, texts", [(("user_id",), ("user_id",)), (("limit",), ()), ((), ("using",))]
+)
+def test_parameter_names_that_would_clash_are_refused(names, texts):
+    with pytest.raises(ValueError, match="taken"):
+        CompiledQuery(lambda **_: User.objects.all(), *names, texts=texts)
+
+
+def test_a_sliced_query_is_not_counted(user):
+    query = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id)[:1], "user_id")
+    with pytest.raises(ValueError, match="sliced already"):
+        query.count(user_id=user.pk)
+
+
+def test_rows_of_a_column_whose_descriptor_works_when_set_are_built_by_from_db(user, monkeypatch):
+    from django.db.models.query_utils import DeferredAttribute
+
+    from common.compiled import _builds_plainly
+    from headshots.models import GeneratedImage, HeadshotGeneration
+
+    every_column = [[f.attname for f in m._meta.concrete_fields] for m in (User,)]
+    assert _builds_plainly(User, every_column[0])
+    for model in (HeadshotGeneration, GeneratedImage):  # the answers' rows: FKs and files
+        assert _builds_plainly(model, [f.attname for f in model._meta.concrete_fields])
+
+    set_values = []
+
+    class Recording(DeferredAttribute):
+        def __set__(self, instance, value):
+            set_values.append(value)
+            instance.__dict__[self.field.attname] = value
+
+    monkeypatch.setattr(User, "email", Recording(User._meta.get_field("email")))
+    query = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id), "user_id")
+    assert query.first(user_id=user.pk).email == user.email
+    assert set_values == [user.email]

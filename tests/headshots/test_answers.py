@@ -103,9 +103,15 @@ def test_a_page_answer_is_the_declared_fields_answer(member, generations, frozen
 def test_the_answer_follows_the_active_time_zone_like_the_fields(member, generations, frozen_clock):
     generation = selectors.headshot_get_answer(user=member, generation_id=generations[0].pk)
     full = selectors.headshot_get(user=member, generation_id=generations[0].pk)
+    page = list(selectors.headshot_list_answer(user=member))
+    full_page = list(selectors.headshot_list(user=member))
     with timezone.override("Asia/Kolkata"):
         data = GenerationSerializer(generation).data
         assert data == _FieldGeneration(full).data
+        assert (
+            GenerationSerializer(page, many=True).data
+            == _FieldGeneration(full_page, many=True).data
+        )
     assert data["created_at"].endswith("+05:30")
 
 

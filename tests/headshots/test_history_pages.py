@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from headshots import selectors
-from headshots.models import HeadshotGeneration, HeadshotStyle
+from headshots.models import GeneratedImage, HeadshotGeneration, HeadshotStyle
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, TeamFactory, finished_generation, team_member
 
@@ -26,6 +26,8 @@ def member(media):
     made[0].save()
     made[1].images.update(is_favorite=True)  # two favourite images: one row, counted once
     made[2].images.filter(index=0).update(deleted_at=timezone.now())
+    # its only favourite image is deleted: not a favourite any more
+    made[3].images.filter(index=1).update(is_favorite=True, deleted_at=timezone.now())
     finished_generation(member, status="failed")
     finished_generation(member, team=other_team, n_images=3)
     editorial = finished_generation(member)
@@ -42,7 +44,8 @@ def member(media):
 def _shapes(member):
     favorites = (None, True, False)
     statuses = (None, "completed", "failed")
-    styles = (None, "corporate", HeadshotStyle.objects.exclude(slug="corporate").first().slug)
+    other_style = HeadshotStyle.objects.exclude(slug="corporate").first().slug
+    styles = (None, "corporate", other_style, "no-such-style")
     teams = (None, member.team.pk, member.other_team.pk)
     for favorite, status, style, team_id in itertools.product(favorites, statuses, styles, teams):
         filters = {"favorite": favorite, "status": status, "style": style}
@@ -74,6 +77,19 @@ def test_every_filter_shape_pages_the_querysets_rows_count_and_images(member):
     assert seen_rows > 0
 
 
+def test_favourites_are_the_generation_or_a_live_image_of_it(member):
+    pages = selectors.headshot_list_answer(user=member, filters={"favorite": True})
+    favourites = HeadshotGeneration.objects.filter(user=member, deleted_at__isnull=True)
+    assert pages.count() == 2
+    assert {g.pk for g in pages} == set(
+        favourites.filter(is_favorite=True).values_list("pk", flat=True)
+    ) | set(
+        favourites.filter(images__is_favorite=True, images__deleted_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def test_a_page_is_one_read_and_its_images_one_more(member, django_assert_num_queries):
     pages = selectors.headshot_list_answer(user=member)
     pages[0:20]  # compiles
@@ -94,7 +110,8 @@ def test_images_of_more_generations_than_one_read_takes_are_all_attached(member)
     )
     assert len(rows) > 100
     selectors._attach_answer_images(rows)
-    assert sum(len(getattr(row, selectors.ANSWER_IMAGES)) for row in rows) == 12
+    live = GeneratedImage.objects.filter(generation__in=rows, deleted_at__isnull=True)
+    assert sum(len(getattr(row, selectors.ANSWER_IMAGES)) for row in rows) == live.count() > 0
     for row in rows:
         live = row.images.filter(deleted_at__isnull=True).order_by("index")
         assert [image.pk for image in getattr(row, selectors.ANSWER_IMAGES)] == [
