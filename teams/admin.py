@@ -20,7 +20,7 @@ from common.errors import ApplicationError
 from credits.models import Account, AccountKind
 from staff import services as staff_services
 from staff.forms import AdjustForm
-from teams.models import Invitation, Membership, Team
+from teams.models import Invitation, Membership, Team, TeamRemoval
 
 
 def _member_balance() -> Subquery:
@@ -265,4 +265,21 @@ class InvitationAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Invitation._meta.fields if f.name != "id"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(TeamRemoval)
+class TeamRemovalAdmin(admin.ModelAdmin):
+    """Who a team admin removed (invite links refuse them). Deleting a row lets them back
+    in through a link; an accepted e-mail invitation deletes it too."""
+
+    list_display = ("user", "team", "removed_by", "removed_at")
+    search_fields = ("user__email", "team__name")
+    list_select_related = ("user", "team", "removed_by")
+    readonly_fields = ("team", "user", "removed_by", "removed_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -53,6 +53,27 @@ class Membership(TimeStampedModel):
         return self.role == Role.ADMIN
 
 
+class TeamRemoval(models.Model):
+    """Someone a team admin removed. Invite links do not let them back in; an e-mail
+    invitation (an admin asking them back by name) does, and clears this row."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="removals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="teams_one_removal_per_user"),
+        ]
+        ordering = ["-removed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} removed from {self.team}"
+
+
 def _invitation_key() -> str:
     return secrets.token_urlsafe(32)
 

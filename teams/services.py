@@ -35,6 +35,7 @@ from teams.models import (
     Role,
     Team,
     TeamApiKey,
+    TeamRemoval,
 )
 from teams.selectors import api_key_hash, team_get_for_admin
 
@@ -140,6 +141,10 @@ def membership_remove(*, actor, team_id: int, user_id: int) -> None:
         actor_id=actor.id,
     )
     membership.delete()
+    if user_id != actor.id:  # an admin leaving on their own may come back by any link
+        TeamRemoval.objects.update_or_create(
+            team=team, user_id=user_id, defaults={"removed_by": actor, "removed_at": timezone.now()}
+        )
 
 
 @dataclass(frozen=True)
@@ -271,6 +276,7 @@ def invitation_accept(*, key: str, user) -> TeamJoin:
     membership, joined = Membership.objects.get_or_create(
         team=invitation.team, user=user, defaults={"role": invitation.role}
     )
+    TeamRemoval.objects.filter(team=invitation.team, user=user).delete()  # asked back by name
     invitation.status = InvitationStatus.ACCEPTED
     invitation.accepted_by = user
     invitation.accepted_at = timezone.now()
@@ -452,6 +458,12 @@ def invite_link_refusal(*, link: InviteLink, user) -> ApplicationError | None:
             "This invite link has expired. Ask a team admin for a new one.",
             code="invite_link_expired",
             status=410,
+        )
+    if TeamRemoval.objects.filter(team_id=link.team_id, user_id=user.id).exists():
+        return Forbidden(
+            f"A team admin removed you from {link.team.name}, so this link cannot add you "
+            "again. Ask a team admin to invite you by e-mail.",
+            code="removed_from_team",
         )
     if link.max_uses is not None and link.uses >= link.max_uses:
         return Conflict(

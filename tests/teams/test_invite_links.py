@@ -12,7 +12,7 @@ from common.errors import ApplicationError
 from credits import selectors as credits_selectors
 from credits import services as credits_services
 from teams import services
-from teams.models import InviteLink, Membership, Role
+from teams.models import InviteLink, Membership, Role, TeamRemoval
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -226,9 +226,44 @@ def test_rejoining_through_the_same_link_gives_no_second_credits(team):
     newcomer = UserFactory()
     services.invite_link_join(key=link.key, user=newcomer)
     services.membership_remove(actor=team.admin, team_id=team.id, user_id=newcomer.id)
+    TeamRemoval.objects.filter(team=team, user=newcomer).delete()  # staff let them back
     again = services.invite_link_join(key=link.key, user=newcomer)
     assert (again.joined, again.credits_given, again.credits_offered) == (True, 0, 4)
     assert credits_selectors.balance_pool(team_id=team.id) == 20
+
+
+def test_someone_an_admin_removed_cannot_come_back_through_any_link(team):
+    second_admin = MembershipFactory(team=team, role=Role.ADMIN).user
+    theirs = services.invite_link_create(actor=second_admin, team_id=team.id)
+    services.membership_remove(actor=team.admin, team_id=team.id, user_id=team.member.id)
+    refusal = _refused(team, theirs, team.member)
+    assert (refusal.status, refusal.code) == (403, "removed_from_team")
+    assert "invite you by e-mail" in refusal.message
+    page = _browser(team.member).get(f"/teams/join/{theirs.key}/")
+    assert b"A team admin removed you from Acme" in page.content
+    assert b'data-testid="join"' not in page.content
+    api = client_for(team.member).post(f"/api/v1/invite-links/{theirs.key}/join")
+    assert (api.status_code, api.json()["code"]) == (403, "removed_from_team")
+    assert services.invite_link_join(key=theirs.key, user=UserFactory()).joined  # others can
+
+
+def test_an_email_invitation_brings_a_removed_member_back_and_links_work_again(team):
+    link = _link(team)
+    services.membership_remove(actor=team.admin, team_id=team.id, user_id=team.member.id)
+    invitation = services.invitation_create(
+        actor=team.admin, team_id=team.id, email=team.member.email
+    )
+    assert services.invitation_accept(key=invitation.key, user=team.member).joined
+    assert not TeamRemoval.objects.filter(team=team, user=team.member).exists()
+    assert services.invite_link_refusal(link=link, user=team.member) is None
+
+
+def test_an_admin_who_leaves_on_their_own_can_come_back_through_a_link(team):
+    second_admin = MembershipFactory(team=team, role=Role.ADMIN).user
+    link = _link(team)
+    services.membership_remove(actor=second_admin, team_id=team.id, user_id=second_admin.id)
+    assert not TeamRemoval.objects.filter(team=team, user=second_admin).exists()
+    assert services.invite_link_join(key=link.key, user=second_admin).joined
 
 
 def _flashes(browser) -> str:
