@@ -18,6 +18,7 @@ from teams.models import (
     Role,
     Team,
     TeamApiKey,
+    TeamRemoval,
 )
 
 
@@ -98,6 +99,16 @@ def team_memberships(*, team: Team) -> QuerySet[Membership]:
 def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
     return Invitation.objects.filter(team=team, status=InvitationStatus.PENDING).select_related(
         "invited_by"
+    )
+
+
+REMOVALS_SHOWN = 50
+
+
+def team_removals(*, team: Team) -> list[TeamRemoval]:
+    """The people the team's admins removed most recently (invite links refuse them)."""
+    return list(
+        TeamRemoval.objects.filter(team=team).select_related("user", "removed_by")[:REMOVALS_SHOWN]
     )
 
 

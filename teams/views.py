@@ -114,6 +114,7 @@ def _members_context(request: HttpRequest, team_id: int, *, form=None, link_form
             (link, services.invite_link_url(link))
             for link in selectors.team_invite_links(team=team)
         ]
+        context["removals"] = selectors.team_removals(team=team)
     return context
 
 
@@ -213,7 +214,11 @@ def team_member_remove(request: HttpRequest, team_id: int, user_id: int) -> Http
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Member removed; their unspent credits went back to the pool.")
+        messages.success(
+            request,
+            "Member removed; their unspent credits went back to the pool. Invite links will "
+            "not let them back in; an invitation will.",
+        )
     return _members_response(request, team_id)
 
 

@@ -376,3 +376,18 @@ def test_an_unknown_join_link_is_a_404_page():
     response = _browser().get("/teams/join/no-such-key/")
     assert response.status_code == 404
     assert b"Invite link not found" in response.content
+
+
+def test_the_team_page_lists_who_was_removed_until_an_invitation_brings_them_back(team):
+    admin_page = _browser(team.admin)
+    response = admin_page.post(f"/teams/{team.id}/members/{team.member.id}/remove/", follow=True)
+    assert b"Invite links will not let them back in" in response.content
+    page = admin_page.get(f"/teams/{team.id}/").content.decode()
+    assert 'data-testid="removals"' in page and team.member.email in page
+    member_view = _browser(MembershipFactory(team=team).user).get(f"/teams/{team.id}/")
+    assert b'data-testid="removals"' not in member_view.content  # admins only
+    invitation = services.invitation_create(
+        actor=team.admin, team_id=team.id, email=team.member.email
+    )
+    services.invitation_accept(key=invitation.key, user=team.member)
+    assert b'data-testid="removals"' not in admin_page.get(f"/teams/{team.id}/").content
