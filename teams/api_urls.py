@@ -11,6 +11,11 @@ urlpatterns = [
         name="api-team-member",
     ),
     path(
+        "teams/<int:team_id>/removals",
+        apis.TeamRemovalsApi.as_view(),
+        name="api-team-removals",
+    ),
+    path(
         "teams/<int:team_id>/invitations",
         apis.TeamInvitationsApi.as_view(),
         name="api-team-invitations",

@@ -90,6 +90,27 @@ class TeamMemberApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class RemovalOutputSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    email = serializers.EmailField(source="user.email")
+    removed_by_id = serializers.IntegerField(allow_null=True)
+    removed_at = serializers.DateTimeField()
+
+
+class TeamRemovalsApi(APIView):
+    """Who the team's admins removed: invite links refuse them, an invitation lets them back."""
+
+    @extend_schema(responses=RemovalOutputSerializer(many=True))
+    def get(self, request, team_id: int):
+        team = selectors.team_get_for_admin(user=request.user, team_id=team_id)
+        return paginated(
+            request=request,
+            view=self,
+            queryset=selectors.team_removals(team=team),
+            serializer_class=RemovalOutputSerializer,
+        )
+
+
 class InvitationOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()

@@ -102,14 +102,9 @@ def team_pending_invitations(*, team: Team) -> QuerySet[Invitation]:
     )
 
 
-REMOVALS_SHOWN = 50
-
-
-def team_removals(*, team: Team) -> list[TeamRemoval]:
-    """The people the team's admins removed most recently (invite links refuse them)."""
-    return list(
-        TeamRemoval.objects.filter(team=team).select_related("user", "removed_by")[:REMOVALS_SHOWN]
-    )
+def team_removals(*, team: Team) -> QuerySet[TeamRemoval]:
+    """The people the team's admins removed, most recent first (invite links refuse them)."""
+    return TeamRemoval.objects.filter(team=team).select_related("user", "removed_by")
 
 
 # Read by every member call that names no team (config, estimate, submit): compiled once.

@@ -95,6 +95,9 @@ def team_switch(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(target) if local else redirect("home")
 
 
+REMOVALS_SHOWN = 50  # the most recent; the API pages through all of them
+
+
 def _members_context(request: HttpRequest, team_id: int, *, form=None, link_form=None) -> dict:
     membership = selectors.membership_get(user=request.user, team_id=team_id)
     team = membership.team
@@ -114,7 +117,7 @@ def _members_context(request: HttpRequest, team_id: int, *, form=None, link_form
             (link, services.invite_link_url(link))
             for link in selectors.team_invite_links(team=team)
         ]
-        context["removals"] = selectors.team_removals(team=team)
+        context["removals"] = list(selectors.team_removals(team=team)[:REMOVALS_SHOWN])
     return context
 
 

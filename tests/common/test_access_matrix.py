@@ -161,6 +161,7 @@ API_ROWS = [
     api("PATCH",   "teams/{team}/members/{member_id}",                 "401    404    404    403    200    404",
         data={"role": "admin"}),
     api("DELETE",  "teams/{team}/members/{member_id}",                 "401    404    404    403    204    404"),
+    api("GET",     "teams/{team}/removals",                            "401    404    404    403    200    404"),
     api("GET",     "teams/{team}/invitations",                         "401    404    404    403    200    404"),
     api("POST",    "teams/{team}/invitations",                         "401    404    404    403    201    404",
         data={"email": "new.person@tenant-a.test", "credits": 2}),

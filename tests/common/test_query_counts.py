@@ -10,9 +10,9 @@ from PIL import Image
 
 from credits import services as credits_services
 from headshots.models import GeneratedImage, HeadshotGeneration, HeadshotStyle, Status
-from teams.models import Role
+from teams.models import Role, TeamRemoval
 from tests.conftest import client_for
-from tests.factories import MembershipFactory, TeamFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,8 @@ Image.new("RGB", (8, 8), (90, 100, 110)).save(_PICTURE, format="JPEG")
 
 
 def _world(rows: int):
-    """A team admin with `rows` members, generations, images and ledger lines."""
+    """A team admin with `rows` members, generations, images, ledger lines and people
+    removed from the team."""
     team = TeamFactory()
     admin = MembershipFactory(team=team, role=Role.ADMIN).user
     credits_services.credits_grant(
@@ -51,6 +52,7 @@ def _world(rows: int):
         image.image.save("0.jpg", ContentFile(_PICTURE.getvalue()), save=False)
         image.thumbnail.save("0-t.jpg", ContentFile(_PICTURE.getvalue()), save=False)
         image.save()
+        TeamRemoval.objects.create(team=team, user=UserFactory(), removed_by=admin)
     return team, admin
 
 
@@ -77,6 +79,7 @@ def _queries(url: str, rows: int, *, session: bool) -> int:
         "/api/v1/headshots?page_size=100",
         "/api/v1/credits/history?page_size=100",
         "/api/v1/teams/{team}/members?page_size=100",
+        "/api/v1/teams/{team}/removals?page_size=100",
         "/api/v1/teams/{team}/credits",
         "/api/v1/teams",
         "/api/v1/me",

@@ -391,3 +391,17 @@ def test_the_team_page_lists_who_was_removed_until_an_invitation_brings_them_bac
     )
     services.invitation_accept(key=invitation.key, user=team.member)
     assert b'data-testid="removals"' not in admin_page.get(f"/teams/{team.id}/").content
+
+
+def test_api_an_admin_lists_who_was_removed(team):
+    services.membership_remove(actor=team.admin, team_id=team.id, user_id=team.member.id)
+    listed = client_for(team.admin).get(f"/api/v1/teams/{team.id}/removals").json()
+    assert listed["count"] == 1
+    (row,) = listed["results"]
+    assert (row["user_id"], row["email"], row["removed_by_id"]) == (
+        team.member.id,
+        team.member.email,
+        team.admin.id,
+    )
+    member = client_for(MembershipFactory(team=team).user)
+    assert member.get(f"/api/v1/teams/{team.id}/removals").status_code == 403
