@@ -54,8 +54,9 @@ class Membership(TimeStampedModel):
 
 
 class TeamRemoval(models.Model):
-    """Someone a team admin removed. Invite links do not let them back in; an e-mail
-    invitation (an admin asking them back by name) does, and clears this row."""
+    """Someone a team admin removed. Invite links do not let them back in, nor does an
+    invitation sent before the removal (it is withdrawn); one sent after it (an admin
+    asking them back by name) does, and clears this row."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="removals")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

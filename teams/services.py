@@ -141,10 +141,20 @@ def membership_remove(*, actor, team_id: int, user_id: int) -> None:
         actor_id=actor.id,
     )
     membership.delete()
-    if user_id != actor.id:  # an admin leaving on their own may come back by any link
-        TeamRemoval.objects.update_or_create(
-            team=team, user_id=user_id, defaults={"removed_by": actor, "removed_at": timezone.now()}
-        )
+    if membership.user_id != actor.id:  # an admin leaving on their own may come back
+        _removal_record(team=team, user=membership.user, actor=actor)
+
+
+def _removal_record(*, team: Team, user, actor) -> None:
+    """Keep someone an admin removed out: invite links refuse them, and an invitation sent
+    before the removal no longer lets them in. Only an invitation sent after it does."""
+    now = timezone.now()
+    TeamRemoval.objects.update_or_create(
+        team=team, user=user, defaults={"removed_by": actor, "removed_at": now}
+    )
+    Invitation.objects.filter(
+        team=team, email__iexact=user.email, status=InvitationStatus.PENDING
+    ).update(status=InvitationStatus.REVOKED, updated_at=now)
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,23 @@ def test_an_email_invitation_brings_a_removed_member_back_and_links_work_again(t
     assert services.invite_link_refusal(link=link, user=team.member) is None
 
 
+def test_an_invitation_sent_before_the_removal_does_not_bring_them_back(team):
+    newcomer = UserFactory()
+    earlier = services.invitation_create(actor=team.admin, team_id=team.id, email=newcomer.email)
+    services.invite_link_join(key=_link(team).key, user=newcomer)  # joined another way
+    other_team = TeamFactory()
+    MembershipFactory(team=other_team, role=Role.ADMIN, user=team.admin)
+    elsewhere = services.invitation_create(
+        actor=team.admin, team_id=other_team.id, email=newcomer.email
+    )
+    services.membership_remove(actor=team.admin, team_id=team.id, user_id=str(newcomer.id))
+    with pytest.raises(ApplicationError) as refused:
+        services.invitation_accept(key=earlier.key, user=newcomer)
+    assert refused.value.code == "invitation_revoked"
+    assert TeamRemoval.objects.filter(team=team, user=newcomer).exists()
+    assert services.invitation_accept(key=elsewhere.key, user=newcomer).joined  # other teams'
+
+
 def test_an_admin_who_leaves_on_their_own_can_come_back_through_a_link(team):
     second_admin = MembershipFactory(team=team, role=Role.ADMIN).user
     link = _link(team)
